@@ -1,0 +1,69 @@
+"""Settings for every surface (CLI, server, tests), read from the environment and
+`.streamlit/secrets.toml` (table `[reactions]`). Environment variables win.
+
+No Streamlit import here: the CLI reads the same file with tomllib, so a setting means the
+same thing whether the server or a command uses it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DB_PATH = Path("data") / "reactions.duckdb"
+SECRETS_PATH = Path(".streamlit") / "secrets.toml"
+
+# Longest accepted article id / reader id. Ids travel in URLs and JSON bodies; a cap keeps a
+# hostile client from storing megabytes per event.
+MAX_ID_LENGTH = 128
+
+
+class ConfigError(ValueError):
+    """A setting has a value the product cannot run with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: Path
+    # False: one current reaction per reader per article (tap another kind to switch).
+    # True: a reader may hold several kinds at once on the same article.
+    multiple_reactions: bool = False
+
+    @classmethod
+    def load(cls, db_path: str | Path | None = None) -> Settings:
+        file_values = _read_secrets_table()
+        raw_db = db_path or os.environ.get("REACTIONS_DB") or file_values.get("db_path")
+        multiple = os.environ.get("REACTIONS_MULTIPLE_REACTIONS")
+        if multiple is None:
+            multiple_value = bool(file_values.get("multiple_reactions", False))
+        else:
+            multiple_value = _parse_bool("REACTIONS_MULTIPLE_REACTIONS", multiple)
+        return cls(
+            db_path=Path(raw_db) if raw_db else DEFAULT_DB_PATH,
+            multiple_reactions=multiple_value,
+        )
+
+
+def _parse_bool(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {value!r}")
+
+
+def _read_secrets_table() -> dict[str, Any]:
+    if not SECRETS_PATH.is_file():
+        return {}
+    try:
+        with SECRETS_PATH.open("rb") as handle:
+            table = tomllib.load(handle).get("reactions", {})
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{SECRETS_PATH} is not valid TOML: {exc}") from exc
+    if not isinstance(table, dict):
+        raise ConfigError(f"[reactions] in {SECRETS_PATH} must be a table")
+    return table
