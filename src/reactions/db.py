@@ -256,9 +256,7 @@ def apply_migrations(con: duckdb.DuckDBPyConnection, *, up_to: str | None = None
         if name not in done:
             with transaction(cur):
                 migration(cur)
-                cur.execute(
-                    "INSERT INTO schema_migrations VALUES (?, now()::TIMESTAMP)", [name]
-                )
+                cur.execute("INSERT INTO schema_migrations VALUES (?, now()::TIMESTAMP)", [name])
             applied.append(name)
         if name == up_to:
             break

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -19,85 +19,45 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from reactions.config import MAX_ID_LENGTH
 from reactions.db import connect, rebuild_current_reactions, scalar, transaction
-from reactions.errors import InvalidInput, UnknownArticle, UnknownKind
-
-EVENT_SOURCES = ("widget", "api", "synthetic", "import")
-EVENT_COLUMNS = (
-    "event_id",
-    "occurred_at",
-    "article_id",
-    "reader_hash",
-    "kind_id",
-    "action",
-    "source",
-    "network_hash",
+from reactions.errors import InvalidInput, ReactionsError, UnknownKind
+from reactions.taps import (
+    EVENT_COLUMNS,
+    NEXT_EVENT_ID,
+    GroupCommit,
+    Tap,
+    TapOutcome,
+    WriterState,
+    write_batch,
 )
 
-# Event ids are consecutive; assigned inside the write transaction, under the write lock.
-_NEXT_EVENT_ID = "SELECT coalesce(max(event_id), 0) + 1 FROM reaction_events"
+_APPEND_CHUNK = 1_000_000
+ARTICLE_COLUMNS = (
+    "article_id",
+    "title",
+    "dek",
+    "body",
+    "url",
+    "topic",
+    "tags",
+    "author",
+    "dateline",
+    "published_at",
+    "updated_at",
+    "origin",
+)
 
-_LOCKS_GUARD = threading.Lock()
-_WRITE_LOCKS: dict[str, threading.RLock] = {}
-
-
-def _write_lock_for(path: str) -> threading.RLock:
-    """One lock per database file per process: DuckDB hands every connection to the same
-    file in a process the same database, so the lock must be shared the same way."""
-    key = path if path == ":memory:" else str(Path(path).resolve())
-    with _LOCKS_GUARD:
-        return _WRITE_LOCKS.setdefault(key, threading.RLock())
-
-
-def utc_now() -> datetime:
-    """Naive UTC: every TIMESTAMP column in the schema holds UTC."""
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def validate_id(value: object, what: str) -> str:
-    """Ids are non-empty text of at most MAX_ID_LENGTH characters with no control characters."""
-    if not isinstance(value, str):
-        raise InvalidInput(f"{what} must be a string, not {type(value).__name__}")
-    if not value.strip():
-        raise InvalidInput(f"{what} is empty")
-    if len(value) > MAX_ID_LENGTH:
-        raise InvalidInput(f"{what} is {len(value)} characters long; the limit is {MAX_ID_LENGTH}")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise InvalidInput(f"{what} contains control characters")
-    return value
+_STATES_GUARD = threading.Lock()
+_WRITER_STATES: dict[str, WriterState] = {}
 
 
-@dataclass(frozen=True)
-class Tap:
-    """A reader tapping one reaction under one article."""
-
-    article_id: str
-    reader_id: str  # the raw client id or fingerprint; only its salted hash is stored
-    kind: str
-    source: str = "api"
-    network: str | None = None  # raw network key (e.g. IP prefix); stored hashed
-    at: datetime | None = None  # naive UTC; now when omitted
-
-
-@dataclass(frozen=True)
-class TapOutcome:
-    article_id: str
-    reader_hash: str
-    before: tuple[str, ...]  # the reader's kinds on this article before the tap
-    after: tuple[str, ...]  # … and after it
-    event_ids: tuple[int, ...] = field(default=())
-
-    @property
-    def change(self) -> str:
-        """'added', 'undone' or 'switched', as a reader would say it."""
-        if not self.before:
-            return "added"
-        if not self.after or set(self.after) < set(self.before):
-            return "undone"
-        if set(self.before) < set(self.after):
-            return "added"
-        return "switched"
+def _writer_state_for(path: str, con: duckdb.DuckDBPyConnection) -> WriterState:
+    """One state (and lock) per database file per process: DuckDB hands every connection to
+    the same file in a process the same database, so the lock must be shared the same way.
+    Each in-memory database is its own."""
+    key = f":memory:{id(con)}" if path == ":memory:" else str(Path(path).resolve())
+    with _STATES_GUARD:
+        return _WRITER_STATES.setdefault(key, WriterState())
 
 
 @dataclass(frozen=True)
@@ -113,8 +73,12 @@ class Store:
         self.con = con
         self.path = path
         self.multiple_reactions = multiple
-        self._lock = _write_lock_for(path)
-        self._pepper: str = scalar(self.cursor(), "SELECT value FROM meta WHERE key = 'reader_pepper'")
+        self._state = _writer_state_for(path, con)
+        self._lock = self._state.lock
+        self._group_commit = GroupCommit(self._write_taps)
+        self._pepper: str = scalar(
+            self.cursor(), "SELECT value FROM meta WHERE key = 'reader_pepper'"
+        )
 
     @classmethod
     def open(cls, path: str | Path, *, multiple: bool = False) -> Store:
@@ -134,133 +98,39 @@ class Store:
     # --- reader taps -----------------------------------------------------------------
 
     def record_reaction(
-        self, article_id: str, reader_id: str, kind: str, *, source: str = "api"
+        self,
+        article_id: str,
+        reader_id: str,
+        kind: str,
+        *,
+        source: str = "api",
+        network: str | None = None,
     ) -> TapOutcome:
-        """One tap: add the kind, undo it if it is already the reader's, or switch to it."""
-        return self.record_taps([Tap(article_id, reader_id, kind, source=source)])[0]
+        """One tap: add the kind, undo it if it is already the reader's, or switch to it.
+
+        Safe from any number of threads: concurrent taps share a transaction (group commit)
+        and this returns once the tap is committed. Raises the tap's own error, if any."""
+        return self._group_commit.submit(Tap(article_id, reader_id, kind, source, network))
 
     def record_taps(self, taps: Sequence[Tap]) -> list[TapOutcome]:
-        """Apply taps in order, in one transaction: all are durable when this returns.
+        """Apply taps in order in one transaction; one bad tap rejects them all."""
+        results = self._write_taps(list(taps), all_or_nothing=True)
+        return [r for r in results if isinstance(r, TapOutcome)]
 
-        Every tap is validated before anything is written; one bad tap rejects the batch.
-        """
+    def _write_taps(
+        self, taps: list[Tap], *, all_or_nothing: bool = False
+    ) -> list[TapOutcome | ReactionsError]:
         if not taps:
             return []
-        for tap in taps:
-            validate_id(tap.article_id, "article id")
-            validate_id(tap.reader_id, "reader id")
-            if tap.source not in EVENT_SOURCES:
-                raise InvalidInput(f"source must be one of {', '.join(EVENT_SOURCES)}")
         with self._lock:
-            cur = self.cursor()
-            self._check_targets(cur, taps)
-            with transaction(cur):
-                return self._apply_taps(cur, taps)
-
-    def _check_targets(self, cur: duckdb.DuckDBPyConnection, taps: Sequence[Tap]) -> None:
-        enabled = {
-            row[0]
-            for row in cur.execute("SELECT kind_id FROM reaction_kinds WHERE enabled").fetchall()
-        }
-        for tap in taps:
-            if tap.kind not in enabled:
-                raise UnknownKind(
-                    f"unknown reaction kind {tap.kind[:40]!r}; "
-                    f"use one of {', '.join(sorted(enabled))}"
-                )
-        article_ids = sorted({tap.article_id for tap in taps})
-        found = {
-            row[0]
-            for row in cur.execute(
-                "SELECT article_id FROM articles WHERE list_contains(?, article_id)",
-                [article_ids],
-            ).fetchall()
-        }
-        missing = [a for a in article_ids if a not in found]
-        if missing:
-            raise UnknownArticle(f"no article with id {missing[0][:80]!r}")
-
-    def _apply_taps(self, cur: duckdb.DuckDBPyConnection, taps: Sequence[Tap]) -> list[TapOutcome]:
-        hashes = [self.hash_reader(tap.reader_id) for tap in taps]
-        pairs = sorted({(tap.article_id, h) for tap, h in zip(taps, hashes, strict=True)})
-        state: dict[tuple[str, str], list[str]] = {pair: [] for pair in pairs}
-        for article_id, reader_hash, kind_id in cur.execute(
-            """
-            SELECT article_id, reader_hash, kind_id FROM current_reactions
-            WHERE list_contains(?, reader_hash) ORDER BY event_id
-            """,
-            [sorted({h for _, h in pairs})],
-        ).fetchall():
-            if (article_id, reader_hash) in state:
-                state[(article_id, reader_hash)].append(kind_id)
-
-        next_id: int = scalar(cur, _NEXT_EVENT_ID)
-        events: list[tuple[object, ...]] = []
-        outcomes: list[TapOutcome] = []
-        for tap, reader_hash in zip(taps, hashes, strict=True):
-            key = (tap.article_id, reader_hash)
-            before = tuple(state[key])
-            changes = self._changes_for(before, tap.kind)
-            after = [k for k in before if (k, "remove") not in changes]
-            if (tap.kind, "add") in changes:
-                after.append(tap.kind)
-            state[key] = after
-            at = tap.at or utc_now()
-            network = self.hash_reader(f"net:{tap.network}") if tap.network else None
-            ids = tuple(range(next_id, next_id + len(changes)))
-            next_id += len(changes)
-            events.extend(
-                (event_id, at, tap.article_id, reader_hash, kind, action, tap.source, network)
-                for event_id, (kind, action) in zip(ids, changes, strict=True)
+            return write_batch(
+                self.cursor(),
+                self._state,
+                taps,
+                multiple=self.multiple_reactions,
+                hash_reader=self.hash_reader,
+                all_or_nothing=all_or_nothing,
             )
-            outcomes.append(TapOutcome(tap.article_id, reader_hash, before, tuple(after), ids))
-
-        cur.executemany(
-            f"INSERT INTO reaction_events ({', '.join(EVENT_COLUMNS)}) "
-            f"VALUES ({', '.join('?' * len(EVENT_COLUMNS))})",
-            events,
-        )
-        self._replace_current(cur, state, events)
-        return outcomes
-
-    def _changes_for(self, before: tuple[str, ...], kind: str) -> list[tuple[str, str]]:
-        """The (kind, action) events one tap produces, given the reader's current kinds."""
-        if kind in before:  # the same kind again: undo it
-            return [(kind, "remove")]
-        if self.multiple_reactions:
-            return [(kind, "add")]
-        # a switch is the old kind's remove and the new kind's add, in one transaction
-        return [*((old, "remove") for old in before), (kind, "add")]
-
-    def _replace_current(
-        self,
-        cur: duckdb.DuckDBPyConnection,
-        state: dict[tuple[str, str], list[str]],
-        events: list[tuple[object, ...]],
-    ) -> None:
-        """Write the touched readers' current reactions (the derived table) from `state`."""
-        add_ids = {(e[2], e[3], e[4]): e[0] for e in events if e[5] == "add"}
-        for (article_id, reader_hash), kinds in state.items():
-            existing = {
-                row[0]: row[1]
-                for row in cur.execute(
-                    "SELECT kind_id, event_id FROM current_reactions "
-                    "WHERE reader_hash = ? AND article_id = ?",
-                    [reader_hash, article_id],
-                ).fetchall()
-            }
-            if set(existing) == set(kinds):
-                continue
-            cur.execute(
-                "DELETE FROM current_reactions WHERE reader_hash = ? AND article_id = ?",
-                [reader_hash, article_id],
-            )
-            for kind in kinds:
-                event_id = existing.get(kind) or add_ids[(article_id, reader_hash, kind)]
-                cur.execute(
-                    "INSERT INTO current_reactions VALUES (?, ?, ?, ?)",
-                    [article_id, reader_hash, kind, event_id],
-                )
 
     # --- bulk ------------------------------------------------------------------------
 
@@ -270,6 +140,7 @@ class Store:
         labels: pd.Series | None = None,
         *,
         rebuild: bool = True,
+        progress: Callable[[float], None] | None = None,
     ) -> range:
         """Append generated or imported events in one transaction, in the frame's row order.
 
@@ -285,32 +156,34 @@ class Store:
         missing = [c for c in expected if c not in events.columns]
         if missing:
             raise InvalidInput(f"events are missing columns: {', '.join(missing)}")
-        with self._lock:
-            cur = self.cursor()
-            with transaction(cur):
-                start: int = scalar(cur, _NEXT_EVENT_ID)
-                batch = pa.Table.from_pandas(events[expected], preserve_index=False)
-                batch = batch.add_column(
-                    0, "event_id", pa.array(np.arange(start, start + len(events), dtype=np.int64))
+        with self._writing() as cur:
+            start: int = scalar(cur, NEXT_EVENT_ID)
+            table = pa.Table.from_pandas(events[expected], preserve_index=False)
+            table = table.add_column(
+                0, "event_id", pa.array(np.arange(start, start + len(events), dtype=np.int64))
+            )
+            # Chunks inside the one transaction: progress to report, still all-or-nothing.
+            for offset in range(0, max(len(table), 1), _APPEND_CHUNK):
+                _insert_arrow(cur, "reaction_events", table.slice(offset, _APPEND_CHUNK))
+                if progress:
+                    progress(min(offset + _APPEND_CHUNK, len(table)) / max(len(table), 1) * 0.8)
+            if labels is not None:
+                marked = pd.DataFrame(
+                    {"event_id": np.arange(start, start + len(labels)), "label": labels}
+                ).dropna()
+                _insert_arrow(
+                    cur, "synthetic_labels", pa.Table.from_pandas(marked, preserve_index=False)
                 )
-                _insert_arrow(cur, "reaction_events", batch)
-                if labels is not None:
-                    marked = pd.DataFrame(
-                        {"event_id": np.arange(start, start + len(labels)), "label": labels}
-                    ).dropna()
-                    _insert_arrow(
-                        cur, "synthetic_labels", pa.Table.from_pandas(marked, preserve_index=False)
-                    )
-                if rebuild:
-                    rebuild_current_reactions(cur)
+            if rebuild:
+                rebuild_current_reactions(cur)
+        if progress:
+            progress(1.0)
         return range(start, start + len(events))
 
     def rebuild_derived(self) -> None:
         """Recompute every derived table from the event log."""
-        with self._lock:
-            cur = self.cursor()
-            with transaction(cur):
-                rebuild_current_reactions(cur)
+        with self._writing() as cur:
+            rebuild_current_reactions(cur)
 
     # --- articles --------------------------------------------------------------------
 
@@ -318,27 +191,53 @@ class Store:
         """Insert new articles and replace the fields of existing ones, by article_id."""
         if articles.empty:
             return UpsertReport(0, 0)
-        with self._lock:
-            cur = self.cursor()
-            with transaction(cur):
-                cur.register("incoming_articles", articles)
-                try:
-                    existing: int = scalar(
-                        cur,
-                        "SELECT count(*) FROM articles WHERE article_id IN "
-                        "(SELECT article_id FROM incoming_articles)",
-                    )
-                    columns = ", ".join(articles.columns)
-                    cur.execute(
-                        f"INSERT OR REPLACE INTO articles ({columns}) "
-                        f"SELECT {columns} FROM incoming_articles"
-                    )
-                finally:
-                    cur.unregister("incoming_articles")
+        unknown = set(articles.columns) - set(ARTICLE_COLUMNS)
+        if unknown or "article_id" not in articles.columns:
+            raise InvalidInput(
+                f"article columns must come from {', '.join(ARTICLE_COLUMNS)} and include "
+                f"article_id (got {', '.join(sorted(map(str, unknown))) or 'no article_id'})"
+            )
+        with self._writing() as cur:
+            cur.register("incoming_articles", articles)
+            try:
+                existing: int = scalar(
+                    cur,
+                    "SELECT count(*) FROM articles WHERE article_id IN "
+                    "(SELECT article_id FROM incoming_articles)",
+                )
+                columns = ", ".join(articles.columns)
+                cur.execute(
+                    f"INSERT OR REPLACE INTO articles ({columns}) "
+                    f"SELECT {columns} FROM incoming_articles"
+                )
+            finally:
+                cur.unregister("incoming_articles")
         return UpsertReport(added=len(articles) - existing, updated=existing)
 
-    def article_ids(self) -> set[str]:
-        return {row[0] for row in self.cursor().execute("SELECT article_id FROM articles").fetchall()}
+    # --- reaction kinds --------------------------------------------------------------
+
+    def set_kind_enabled(self, kind: str, enabled: bool) -> None:
+        """Enable or disable a kind. A disabled kind keeps its past events; new taps of it
+        are refused."""
+        with self._writing() as cur:
+            found = cur.execute(
+                "UPDATE reaction_kinds SET enabled = ? WHERE kind_id = ? RETURNING kind_id",
+                [enabled, kind],
+            ).fetchall()
+            if not found:
+                raise UnknownKind(f"unknown reaction kind {kind[:40]!r}")
+
+    @contextmanager
+    def _writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Lock, cursor and transaction for a write outside the tap path; afterwards the
+        in-memory mirror of kinds, articles and event ids is read afresh."""
+        with self._lock:
+            cur = self.cursor()
+            try:
+                with transaction(cur):
+                    yield cur
+            finally:
+                self._state.forget()
 
 
 def _insert_arrow(cur: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> None:

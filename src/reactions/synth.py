@@ -31,6 +31,7 @@ import pandas as pd
 from faker import Faker
 
 from reactions.db import DEFAULT_REACTION_KINDS
+from reactions.store import Store
 
 KINDS: tuple[str, ...] = tuple(k[0] for k in DEFAULT_REACTION_KINDS)
 
@@ -46,10 +47,26 @@ TOPIC_MIX: dict[str, tuple[float, ...]] = {
     "Health": (36, 5, 10, 3, 10, 24, 12),
 }
 # Share of articles per topic, and how many readers an article of the topic draws.
-TOPIC_SHARE = {"World": 16, "Politics": 18, "Business": 13, "Technology": 12,
-               "Sports": 14, "Entertainment": 11, "Science": 7, "Health": 9}
-TOPIC_REACH = {"World": 1.1, "Politics": 1.4, "Business": 0.7, "Technology": 0.9,
-               "Sports": 1.2, "Entertainment": 1.1, "Science": 0.6, "Health": 0.8}
+TOPIC_SHARE = {
+    "World": 16,
+    "Politics": 18,
+    "Business": 13,
+    "Technology": 12,
+    "Sports": 14,
+    "Entertainment": 11,
+    "Science": 7,
+    "Health": 9,
+}
+TOPIC_REACH = {
+    "World": 1.1,
+    "Politics": 1.4,
+    "Business": 0.7,
+    "Technology": 0.9,
+    "Sports": 1.2,
+    "Entertainment": 1.1,
+    "Science": 0.6,
+    "Health": 0.8,
+}
 
 # Relative reading activity per hour of day (UTC), morning and evening peaks.
 HOURLY_ACTIVITY = np.array(
@@ -75,6 +92,14 @@ ProgressFn = Callable[[str, float], None]
 
 def _no_progress(stage: str, fraction: float) -> None:
     """Default progress callback: report nothing."""
+
+
+def populate(
+    store: Store, newsroom: Newsroom, progress: Callable[[float], None] | None = None
+) -> None:
+    """Write a generated newsroom: its articles (upserted), then its events and labels."""
+    store.upsert_articles(newsroom.articles)
+    store.append_events(newsroom.events, newsroom.labels, progress=progress)
 
 
 def load_seed_article() -> dict[str, object]:
@@ -172,33 +197,94 @@ _HEADLINES: dict[str, tuple[str, ...]] = {
     ),
 }
 _DEKS: dict[str, tuple[str, ...]] = {
-    "World": ("Diplomats say the coming weeks will decide whether the truce holds.",
-              "Aid groups are asking for safe corridors as conditions worsen."),
-    "Politics": ("Lawmakers from both parties say the vote will shape the campaign.",
-                 "Critics call the move a distraction; supporters call it overdue."),
-    "Business": ("Analysts had expected a softer landing after a strong first half.",
-                 "Investors are watching whether the deal clears competition review."),
-    "Technology": ("The company says the feature will roll out gradually this quarter.",
-                   "Security researchers urge customers to change passwords now."),
-    "Sports": ("Fans filled the streets long after the final whistle.",
-               "The result leaves the title race wide open with three games to go."),
-    "Entertainment": ("The surprise success has studios rethinking release plans.",
-                      "Early reviews praise the performances but not the pacing."),
-    "Science": ("The findings, published this week, could reshape the field.",
-                "Scientists caution that more data is needed before firm conclusions."),
-    "Health": ("Doctors urge people at higher risk to book appointments early.",
-               "The authors say the effect held across age groups and incomes."),
+    "World": (
+        "Diplomats say the coming weeks will decide whether the truce holds.",
+        "Aid groups are asking for safe corridors as conditions worsen.",
+    ),
+    "Politics": (
+        "Lawmakers from both parties say the vote will shape the campaign.",
+        "Critics call the move a distraction; supporters call it overdue.",
+    ),
+    "Business": (
+        "Analysts had expected a softer landing after a strong first half.",
+        "Investors are watching whether the deal clears competition review.",
+    ),
+    "Technology": (
+        "The company says the feature will roll out gradually this quarter.",
+        "Security researchers urge customers to change passwords now.",
+    ),
+    "Sports": (
+        "Fans filled the streets long after the final whistle.",
+        "The result leaves the title race wide open with three games to go.",
+    ),
+    "Entertainment": (
+        "The surprise success has studios rethinking release plans.",
+        "Early reviews praise the performances but not the pacing.",
+    ),
+    "Science": (
+        "The findings, published this week, could reshape the field.",
+        "Scientists caution that more data is needed before firm conclusions.",
+    ),
+    "Health": (
+        "Doctors urge people at higher risk to book appointments early.",
+        "The authors say the effect held across age groups and incomes.",
+    ),
 }
 # Real places read like news; faker's invented towns do not.
 _CITIES = (
-    "New Delhi", "Mumbai", "London", "Paris", "Berlin", "Madrid", "Rome", "Lisbon", "Warsaw",
-    "Nairobi", "Lagos", "Cairo", "Johannesburg", "Istanbul", "Dubai", "Karachi", "Dhaka",
-    "Singapore", "Jakarta", "Manila", "Seoul", "Tokyo", "Sydney", "Auckland", "Toronto",
-    "Chicago", "Houston", "Denver", "Atlanta", "Boston", "Seattle", "Mexico City", "Bogota",
-    "Lima", "Santiago", "Buenos Aires", "Sao Paulo", "Kyiv", "Geneva", "Brussels",
+    "New Delhi",
+    "Mumbai",
+    "London",
+    "Paris",
+    "Berlin",
+    "Madrid",
+    "Rome",
+    "Lisbon",
+    "Warsaw",
+    "Nairobi",
+    "Lagos",
+    "Cairo",
+    "Johannesburg",
+    "Istanbul",
+    "Dubai",
+    "Karachi",
+    "Dhaka",
+    "Singapore",
+    "Jakarta",
+    "Manila",
+    "Seoul",
+    "Tokyo",
+    "Sydney",
+    "Auckland",
+    "Toronto",
+    "Chicago",
+    "Houston",
+    "Denver",
+    "Atlanta",
+    "Boston",
+    "Seattle",
+    "Mexico City",
+    "Bogota",
+    "Lima",
+    "Santiago",
+    "Buenos Aires",
+    "Sao Paulo",
+    "Kyiv",
+    "Geneva",
+    "Brussels",
 )
-_TOPIC_WORDS = ("housing", "immigration", "energy", "education", "tax", "healthcare",
-                "climate", "policing", "pension", "transport")
+_TOPIC_WORDS = (
+    "housing",
+    "immigration",
+    "energy",
+    "education",
+    "tax",
+    "healthcare",
+    "climate",
+    "policing",
+    "pension",
+    "transport",
+)
 _TAGS: dict[str, tuple[str, ...]] = {
     "World": ("Diplomacy", "Conflict", "Humanitarian", "United Nations", "Trade", "Elections"),
     "Politics": ("Congress", "Elections", "Budget", "Policy", "White House", "Courts"),
@@ -226,15 +312,20 @@ def _slug(text: str, limit: int = 60) -> str:
     return slug[:limit].rstrip("-")
 
 
-def _articles(rng: np.random.Generator, fake: Faker, n: int, days: int, end: datetime) -> pd.DataFrame:
+def _articles(
+    rng: np.random.Generator, fake: Faker, n: int, days: int, end: datetime
+) -> pd.DataFrame:
     topics = list(TOPIC_SHARE)
     share = np.array([TOPIC_SHARE[t] for t in topics], dtype=float)
     topic_idx = rng.choice(len(topics), size=n, p=share / share.sum())
     authors = _pool(fake.name, 36)
     slots = {
-        "country": _pool(fake.country, 60), "city": list(_CITIES),
-        "state": _pool(fake.state, 50), "company": _pool(fake.company, 80),
-        "person": _pool(fake.name, 80), "leader": _pool(fake.last_name, 40),
+        "country": _pool(fake.country, 60),
+        "city": list(_CITIES),
+        "state": _pool(fake.state, 50),
+        "company": _pool(fake.company, 80),
+        "person": _pool(fake.name, 80),
+        "leader": _pool(fake.last_name, 40),
     }
     # Publication times: spread over the window, mostly in working hours.
     hours = _sample_hours(rng, n)
@@ -260,32 +351,44 @@ def _articles(rng: np.random.Generator, fake: Faker, n: int, days: int, end: dat
         deks = _DEKS[topic]
         dek = deks[int(rng.integers(len(deks)))]
         tag_pool = _TAGS[topic]
-        tags = sorted(set(rng.choice(tag_pool, size=int(rng.integers(2, 4)), replace=False).tolist()))
+        tags = sorted(
+            set(rng.choice(tag_pool, size=int(rng.integers(2, 4)), replace=False).tolist())
+        )
         dateline = pick["city"]
         updated = published[i] + timedelta(minutes=int(rng.integers(5, 240)))
-        rows.append({
-            "article_id": f"{_slug(topic, 20)}-{i:05d}-{_slug(title, 48)}",
-            "title": title,
-            "dek": dek,
-            "body": _body(fake, dateline, title, dek),
-            "url": None,
-            "topic": topic,
-            "tags": tags,
-            "author": authors[int(rng.integers(len(authors)))],
-            "dateline": dateline,
-            "published_at": published[i],
-            "updated_at": min(updated, end) if rng.random() < 0.4 else None,
-            "origin": "synthetic",
-        })
+        rows.append(
+            {
+                "article_id": f"{_slug(topic, 20)}-{i:05d}-{_slug(title, 48)}",
+                "title": title,
+                "dek": dek,
+                "body": _body(fake, dateline, title, dek),
+                "url": None,
+                "topic": topic,
+                "tags": tags,
+                "author": authors[int(rng.integers(len(authors)))],
+                "dateline": dateline,
+                "published_at": published[i],
+                "updated_at": min(updated, end) if rng.random() < 0.4 else None,
+                "origin": "synthetic",
+            }
+        )
     seed = load_seed_article()
-    rows.append({
-        "article_id": seed["article_id"], "title": seed["title"], "dek": seed["dek"],
-        "body": seed["body"], "url": seed["url"], "topic": seed["topic"], "tags": seed["tags"],
-        "author": seed["author"], "dateline": seed["dateline"],
-        "published_at": datetime.fromisoformat(str(seed["published_at"])),
-        "updated_at": datetime.fromisoformat(str(seed["updated_at"])),
-        "origin": "seed",
-    })
+    rows.append(
+        {
+            "article_id": seed["article_id"],
+            "title": seed["title"],
+            "dek": seed["dek"],
+            "body": seed["body"],
+            "url": seed["url"],
+            "topic": seed["topic"],
+            "tags": seed["tags"],
+            "author": seed["author"],
+            "dateline": seed["dateline"],
+            "published_at": datetime.fromisoformat(str(seed["published_at"])),
+            "updated_at": datetime.fromisoformat(str(seed["updated_at"])),
+            "origin": "seed",
+        }
+    )
     frame = pd.DataFrame(rows)
     frame["published_at"] = pd.to_datetime(frame["published_at"]).astype("datetime64[us]")
     frame["updated_at"] = pd.to_datetime(frame["updated_at"]).astype("datetime64[us]")
@@ -309,7 +412,10 @@ def _sample_hours(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def _events(
-    rng: np.random.Generator, articles: pd.DataFrame, total: int, end: datetime,
+    rng: np.random.Generator,
+    articles: pd.DataFrame,
+    total: int,
+    end: datetime,
     progress: ProgressFn,
 ) -> tuple[pd.DataFrame, pd.Series]:
     n_articles = len(articles)
@@ -381,8 +487,14 @@ def _events(
     progress("events", 0.75)
 
     if burst_budget:
-        b = _bursts(rng, published, end64, burst_budget, reader_base=int(reader.max()) + 1,
-                    network_base=int(network.max()) + 1)
+        b = _bursts(
+            rng,
+            published,
+            end64,
+            burst_budget,
+            reader_base=int(reader.max()) + 1,
+            network_base=int(network.max()) + 1,
+        )
         articles_ev = np.concatenate([articles_ev, b["article"]])
         readers_ev = np.concatenate([readers_ev, b["reader"]])
         networks_ev = np.concatenate([networks_ev, b["network"]])
@@ -395,17 +507,21 @@ def _events(
     # Time order; inside a switch the remove sorts before the add (same instant).
     sort = np.lexsort((order, times))
     progress("events", 0.85)
-    frame = pd.DataFrame({
-        "occurred_at": times[sort],
-        "article_id": pd.Categorical.from_codes(
-            articles_ev[sort], categories=articles["article_id"].tolist()),
-        "reader_hash": _hex_categorical(rng, readers_ev[sort], salt=1),
-        "kind_id": pd.Categorical.from_codes(kinds[sort], categories=list(KINDS)),
-        "action": pd.Categorical.from_codes(actions[sort], categories=["remove", "add"]),
-        "source": pd.Categorical.from_codes(
-            np.zeros(len(sort), dtype=np.int8), categories=["synthetic"]),
-        "network_hash": _hex_categorical(rng, networks_ev[sort], salt=2),
-    })
+    frame = pd.DataFrame(
+        {
+            "occurred_at": times[sort],
+            "article_id": pd.Categorical.from_codes(
+                articles_ev[sort], categories=articles["article_id"].tolist()
+            ),
+            "reader_hash": _hex_categorical(rng, readers_ev[sort], salt=1),
+            "kind_id": pd.Categorical.from_codes(kinds[sort], categories=list(KINDS)),
+            "action": pd.Categorical.from_codes(actions[sort], categories=["remove", "add"]),
+            "source": pd.Categorical.from_codes(
+                np.zeros(len(sort), dtype=np.int8), categories=["synthetic"]
+            ),
+            "network_hash": _hex_categorical(rng, networks_ev[sort], salt=2),
+        }
+    )
     labels = pd.Series(
         pd.Categorical.from_codes(label[sort] - 1, categories=list(_BURST_LABELS)),
         name="label",
@@ -414,7 +530,9 @@ def _events(
     return frame, labels
 
 
-def _reading_times(rng: np.random.Generator, published: np.ndarray, end: np.datetime64) -> np.ndarray:
+def _reading_times(
+    rng: np.random.Generator, published: np.ndarray, end: np.datetime64
+) -> np.ndarray:
     """When each session's first tap happens: log-normal delay after publication (median ~1.5 h,
     long tail), thinned by the hour-of-day activity curve, never after `end`."""
     n = len(published)
@@ -432,7 +550,9 @@ def _reading_times(rng: np.random.Generator, published: np.ndarray, end: np.date
         pending = pending[~ok]
     if len(pending):  # articles published minutes before `end`: squeeze into what is left
         room = (end - published[pending]).astype(np.int64)
-        out[pending] = published[pending] + (rng.random(len(pending)) * room).astype("timedelta64[us]")
+        out[pending] = published[pending] + (rng.random(len(pending)) * room).astype(
+            "timedelta64[us]"
+        )
     return out
 
 
@@ -440,9 +560,9 @@ def _draw_kind(rng: np.random.Generator, cum: np.ndarray, article: np.ndarray) -
     kinds = np.empty(len(article), dtype=np.int8)
     step = 2_000_000  # bounded memory: one chunk of the (n × kinds) comparison at a time
     for lo in range(0, len(article), step):
-        part = article[lo:lo + step]
+        part = article[lo : lo + step]
         u = rng.random(len(part))
-        kinds[lo:lo + step] = np.minimum((u[:, None] > cum[part]).sum(axis=1), len(KINDS) - 1)
+        kinds[lo : lo + step] = np.minimum((u[:, None] > cum[part]).sum(axis=1), len(KINDS) - 1)
     return kinds
 
 
@@ -463,8 +583,12 @@ _BURST_LABELS = ("coordinated_burst", "toggle_storm", "hyperactive_reader")
 
 
 def _bursts(
-    rng: np.random.Generator, published: np.ndarray, end: np.datetime64, budget: int,
-    reader_base: int, network_base: int,
+    rng: np.random.Generator,
+    published: np.ndarray,
+    end: np.datetime64,
+    budget: int,
+    reader_base: int,
+    network_base: int,
 ) -> dict[str, np.ndarray]:
     """Planted bot-like activity, about `budget` events, on fresh reader ids."""
     parts: list[dict[str, np.ndarray]] = []
@@ -484,9 +608,12 @@ def _bursts(
             size = min(remaining, int(rng.integers(150, 400)))
             offsets = np.sort(rng.random(size)) * rng.uniform(120, 420)
             part = {
-                "article": np.full(size, target), "reader": next_reader + np.arange(size),
-                "network": np.full(size, network_base + len(parts)), "kind": np.full(size, kind_angry),
-                "action": np.ones(size), "order": np.zeros(size),
+                "article": np.full(size, target),
+                "reader": next_reader + np.arange(size),
+                "network": np.full(size, network_base + len(parts)),
+                "kind": np.full(size, kind_angry),
+                "action": np.ones(size),
+                "order": np.zeros(size),
                 "time": t0 + (offsets * 1e6).astype("timedelta64[us]"),
             }
             next_reader += size
@@ -494,10 +621,12 @@ def _bursts(
             size = min(remaining, int(rng.integers(40, 120)))
             offsets = np.cumsum(rng.uniform(0.5, 4.0, size))
             part = {
-                "article": np.full(size, target), "reader": np.full(size, next_reader),
+                "article": np.full(size, target),
+                "reader": np.full(size, next_reader),
                 "network": np.full(size, network_base + len(parts)),
                 "kind": np.full(size, int(rng.integers(len(KINDS)))),
-                "action": (np.arange(size) % 2 == 0), "order": np.zeros(size),
+                "action": (np.arange(size) % 2 == 0),
+                "order": np.zeros(size),
                 "time": t0 + (offsets * 1e6).astype("timedelta64[us]"),
             }
             next_reader += 1
@@ -509,9 +638,12 @@ def _bursts(
             room = max(int((end - base).astype(np.int64)), 1)
             offsets = np.sort(rng.random(size)) * min(3.6e9, room)
             part = {
-                "article": targets, "reader": np.full(size, next_reader),
-                "network": np.full(size, network_base + len(parts)), "kind": np.full(size, kind_like),
-                "action": np.ones(size), "order": np.zeros(size),
+                "article": targets,
+                "reader": np.full(size, next_reader),
+                "network": np.full(size, network_base + len(parts)),
+                "kind": np.full(size, kind_like),
+                "action": np.ones(size),
+                "order": np.zeros(size),
                 "time": base + offsets.astype("timedelta64[us]"),
             }
             next_reader += 1
@@ -521,9 +653,14 @@ def _bursts(
     return {
         key: np.concatenate([p[key] for p in parts]).astype(dtype)
         for key, dtype in (
-            ("article", np.int32), ("reader", np.int64), ("network", np.int64),
-            ("kind", np.int8), ("action", np.int8), ("order", np.int8),
-            ("time", "datetime64[us]"), ("label", np.int8),
+            ("article", np.int32),
+            ("reader", np.int64),
+            ("network", np.int64),
+            ("kind", np.int8),
+            ("action", np.int8),
+            ("order", np.int8),
+            ("time", "datetime64[us]"),
+            ("label", np.int8),
         )
     }
 

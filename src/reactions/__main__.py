@@ -1,0 +1,5 @@
+"""`python -m reactions` runs the CLI."""
+
+from reactions.cli import main
+
+main()

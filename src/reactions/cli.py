@@ -1,0 +1,364 @@
+"""`reactions`: a thin click layer over the library. Every failure a user can cause prints one
+line (`error: …`) on stderr and exits non-zero; no tracebacks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from tqdm import tqdm
+
+from reactions import __version__
+from reactions.config import ConfigError, Settings
+from reactions.db import applied_migrations, apply_migrations, connect
+from reactions.errors import ReactionsError
+from reactions.store import Store
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EPILOG_EXAMPLES = {
+    "init": "Example:\n\n\b\n  reactions init --db data/newsroom.duckdb",
+    "demo": "Example:\n\n\b\n  reactions demo --articles 500 --events 1000000 --days 90 --seed 7",
+    "import-articles": "Example:\n\n\b\n  reactions import-articles feed.xml\n"
+    "  reactions import-articles articles.csv --format csv",
+    "stats": "Example:\n\n\b\n  reactions stats --db data/reactions.duckdb",
+    "export": "Example:\n\n\b\n  reactions export events -o events.csv\n"
+    "  reactions export events --format parquet -o events.parquet",
+    "serve": "Example:\n\n\b\n  reactions serve --port 8501",
+    "rebuild": "Example:\n\n\b\n  reactions rebuild --check",
+}
+
+
+def db_option(func: F) -> F:
+    return click.option(
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Database file. Default: $REACTIONS_DB or data/reactions.duckdb.",
+    )(func)
+
+
+def _settings(db_path: Path | None) -> Settings:
+    return Settings.load(db_path)
+
+
+@contextmanager
+def _open_store(db_path: Path | None) -> Iterator[Store]:
+    settings = _settings(db_path)
+    store = Store.open(settings.db_path, multiple=settings.multiple_reactions)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _bar(total: float, desc: str, unit: str = "%") -> tqdm[Any]:
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit=unit,
+        file=sys.stderr,
+        leave=True,
+        bar_format="{desc:<22} {percentage:3.0f}%|{bar}| {elapsed}",
+    )
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="Example:\n\n\b\n  reactions demo && reactions stats && reactions serve",
+)
+@click.version_option(__version__, prog_name="reactions")
+def cli() -> None:
+    """Reader reactions for news sites: event store, demo data, exports and the app.
+
+    Every command takes --db (default $REACTIONS_DB or data/reactions.duckdb). While the app
+    runs it owns the database file; stop it before commands that write.
+    """
+
+
+@cli.command(epilog=EPILOG_EXAMPLES["init"])
+@db_option
+def init(db_path: Path | None) -> None:
+    """Create the database, or upgrade it to this version's schema."""
+    settings = _settings(db_path)
+    con = connect(settings.db_path, migrate=False)
+    try:
+        applied = apply_migrations(con)
+        total = len(applied_migrations(con.cursor()))
+    finally:
+        con.close()
+    if applied:
+        click.echo(f"{settings.db_path}: applied {', '.join(applied)} ({total} migrations in all)")
+    else:
+        click.echo(f"{settings.db_path}: schema up to date ({total} migrations)")
+
+
+def _parse_end(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO date/time, e.g. 2026-11-26T08:00", param_hint="--end"
+        ) from None
+    return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+
+
+@cli.command(epilog=EPILOG_EXAMPLES["demo"])
+@db_option
+@click.option(
+    "--articles",
+    type=click.IntRange(1, 200_000),
+    default=500,
+    show_default=True,
+    help="Articles to generate (plus the seed article).",
+)
+@click.option(
+    "--events",
+    type=click.IntRange(0, 500_000_000),
+    default=1_000_000,
+    show_default=True,
+    help="Reaction events to generate.",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(1, 3650),
+    default=90,
+    show_default=True,
+    help="Publication window, ending now.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=7,
+    show_default=True,
+    help="Random seed: the same seed and --end give the same data.",
+)
+@click.option(
+    "--end",
+    "end_text",
+    metavar="ISO",
+    default=None,
+    help="Newest instant (UTC unless an offset is given). Default: this hour.",
+)
+@click.option("--force", is_flag=True, help="Add demo data even if the database has events.")
+def demo(
+    db_path: Path | None,
+    articles: int,
+    events: int,
+    days: int,
+    seed: int,
+    end_text: str | None,
+    force: bool,
+) -> None:
+    """Fill the database with a synthetic newsroom: articles, and reactions shaped like
+    real reading (publication curves, daily cycle, topic moods, switches, undos, bot bursts)."""
+    from reactions.synth import generate, populate
+
+    end = _parse_end(end_text)
+    with _open_store(db_path) as store:
+        existing = store.cursor().execute("SELECT count(*) FROM reaction_events").fetchall()[0][0]
+        if existing and not force:
+            raise ReactionsError(
+                f"{store.path} already holds {existing:,} events; pass --force to add demo "
+                "data anyway, or --db for a new file"
+            )
+        with _bar(100, "generating") as bar:
+
+            def on_generate(stage: str, fraction: float) -> None:
+                share = 0.1 if stage == "articles" else 0.9
+                base = 0.0 if stage == "articles" else 10.0
+                bar.n = round(base + share * 100 * fraction, 1)
+                bar.refresh()
+
+            newsroom = generate(
+                articles=articles,
+                events=events,
+                days=days,
+                seed=seed,
+                end=end,
+                progress=on_generate,
+            )
+        with _bar(100, "loading") as bar:
+
+            def on_load(fraction: float) -> None:
+                bar.n = round(100 * fraction, 1)
+                bar.refresh()
+
+            populate(store, newsroom, progress=on_load)
+    click.echo(
+        f"{store.path}: {len(newsroom.articles):,} articles and {len(newsroom.events):,} "
+        f"events (seed {seed})"
+    )
+
+
+@cli.command("import-articles", epilog=EPILOG_EXAMPLES["import-articles"])
+@db_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json", "rss"]),
+    default=None,
+    help="File format. Default: from the file name (.csv, .json, .xml/.rss/.atom).",
+)
+def import_articles_command(db_path: Path | None, file: Path, fmt: str | None) -> None:
+    """Add or update articles from a CSV, JSON or RSS/Atom file (upsert by article id).
+
+    CSV/JSON fields: article_id, title, dek, body, url, topic, tags, author, dateline,
+    published_at, updated_at (title and published_at required; times ISO 8601, UTC unless
+    an offset is given). HTML is reduced to text. A malformed file changes nothing.
+    """
+    from reactions.ingest import import_articles
+
+    with _open_store(db_path) as store:
+        report = import_articles(store, file, fmt)
+    for rejected in report.rejected[:50]:
+        click.echo(f"rejected record {rejected.row}: {rejected.reason}", err=True)
+    if len(report.rejected) > 50:
+        click.echo(f"… and {len(report.rejected) - 50} more rejected", err=True)
+    click.echo(f"{file.name}: {report.summary()}")
+
+
+@cli.command(epilog=EPILOG_EXAMPLES["stats"])
+@db_option
+def stats(db_path: Path | None) -> None:
+    """Summarize the database: articles, events, readers and the current reaction mix."""
+    from reactions.queries import database_summary
+
+    with _open_store(db_path) as store:
+        summary = database_summary(store.cursor())
+    span = (
+        f"{summary.first_event:%Y-%m-%d %H:%M} → {summary.last_event:%Y-%m-%d %H:%M} UTC"
+        if summary.first_event is not None
+        else "no events yet"
+    )
+    click.echo(f"database            {store.path}")
+    click.echo(f"articles            {summary.articles:,}")
+    click.echo(f"events              {summary.events:,}  ({span})")
+    click.echo(f"readers             {summary.readers:,}")
+    click.echo(f"current reactions   {summary.current_reactions:,}")
+    for row in summary.by_kind.itertuples():
+        click.echo(f"  {row.emoji}  {row.label:<9} {row.current:>12,}  {row.share:6.1%}")
+
+
+@cli.command(epilog=EPILOG_EXAMPLES["export"])
+@db_option
+@click.argument("dataset", type=click.Choice(["events"]))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File to write; '-' or omitted writes to stdout.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True
+)
+def export(db_path: Path | None, dataset: str, output: Path | None, fmt: str) -> None:
+    """Export a dataset. `events`: the raw event log (UTC ISO 8601 timestamps, hashed readers)."""
+    from reactions.export import export_events, stdout_binary
+
+    to_stdout = output is None or str(output) == "-"
+    with _open_store(db_path) as store:
+        if to_stdout:
+            rows = export_events(store.cursor(), stdout_binary(), fmt=fmt)
+        else:
+            assert output is not None
+            with _bar(100, f"exporting {dataset}") as bar:
+
+                def on_progress(fraction: float) -> None:
+                    bar.n = round(100 * fraction, 1)
+                    bar.refresh()
+
+                rows = export_events(store.cursor(), output, fmt=fmt, progress=on_progress)
+    click.echo(
+        f"{rows:,} {dataset} rows" + ("" if to_stdout else f" written to {output}"), err=True
+    )
+
+
+@cli.command(epilog=EPILOG_EXAMPLES["rebuild"])
+@db_option
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Only compare the derived tables with the event log; change nothing.",
+)
+def rebuild(db_path: Path | None, check: bool) -> None:
+    """Rebuild derived tables (each reader's current reaction) from the event log, the truth."""
+    from reactions.queries import derived_state_mismatches
+
+    with _open_store(db_path) as store:
+        before = derived_state_mismatches(store.cursor())
+        if check:
+            if before:
+                raise ReactionsError(
+                    f"current_reactions differs from the event log in {before:,} rows; "
+                    "run `reactions rebuild`"
+                )
+            click.echo("current_reactions matches the event log exactly")
+            return
+        store.rebuild_derived()
+        after = derived_state_mismatches(store.cursor())
+    click.echo(f"rebuilt current_reactions from events ({before:,} rows differed, now {after:,})")
+
+
+@cli.command(epilog=EPILOG_EXAMPLES["serve"])
+@db_option
+@click.option("--port", type=click.IntRange(1, 65535), default=8501, show_default=True)
+@click.option(
+    "--host",
+    default="localhost",
+    show_default=True,
+    help="Address to listen on; 0.0.0.0 exposes the app on the network.",
+)
+def serve(db_path: Path | None, port: int, host: str) -> None:
+    """Run the app (dashboard, reader page and API) with Streamlit on one port."""
+    settings = _settings(db_path)
+    app = Path(__file__).resolve().parents[2] / "app.py"
+    if not app.is_file():
+        raise ReactionsError(f"cannot find app.py next to the package ({app}); run from a checkout")
+    env = {**os.environ, "REACTIONS_DB": str(settings.db_path.resolve())}
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.port",
+        str(port),
+        "--server.address",
+        host,
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.headless",
+        "true",
+    ]
+    click.echo(f"serving {settings.db_path} on http://{host}:{port}", err=True)
+    raise SystemExit(subprocess.call(command, env=env, cwd=app.parent))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the command group, turning every expected failure into one line."""
+    try:
+        cli.main(args=argv, prog_name="reactions", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except click.exceptions.Abort:
+        click.echo("error: aborted", err=True)
+        raise SystemExit(130) from None
+    except click.ClickException as exc:
+        click.echo(f"error: {exc.format_message()}", err=True)
+        raise SystemExit(exc.exit_code) from None
+    except (ReactionsError, ConfigError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None

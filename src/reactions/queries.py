@@ -1,0 +1,111 @@
+"""The read path: (cursor, arguments) -> pandas DataFrame. SQL inline, values always bound.
+
+Counts come from the event log (design rule 3): an article's count of a kind is its adds
+minus its removes, which equals the number of readers currently holding that kind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from reactions.db import scalar
+
+# +1 for an add, -1 for a remove: summing it over a slice of the log gives the net change.
+SIGNED = "CASE action WHEN 'add' THEN 1 WHEN 'remove' THEN -1 ELSE 0 END"
+
+
+def reaction_kinds(cur: duckdb.DuckDBPyConnection, *, enabled_only: bool = True) -> pd.DataFrame:
+    """The configured kinds in display order: kind_id, label, emoji, sentiment, position, enabled."""
+    where = "WHERE enabled" if enabled_only else ""
+    return cur.execute(
+        f"SELECT kind_id, label, emoji, sentiment, position, enabled "
+        f"FROM reaction_kinds {where} ORDER BY position"
+    ).df()
+
+
+def article_counts(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """One row per article, newest first: metadata, `total`, and one count column per kind
+    (every configured kind, enabled or not, so past reactions never vanish)."""
+    kinds = reaction_kinds(cur, enabled_only=False)["kind_id"].tolist()
+    counts = cur.execute(
+        f"""
+        SELECT article_id, kind_id, sum({SIGNED})::BIGINT AS n
+        FROM reaction_events GROUP BY article_id, kind_id
+        """
+    ).df()
+    wide = (
+        counts.pivot_table(index="article_id", columns="kind_id", values="n", aggfunc="sum")
+        .reindex(columns=kinds)
+        .fillna(0)
+        .astype("int64")
+    )
+    articles = cur.execute(
+        "SELECT article_id, title, topic, author, published_at FROM articles"
+    ).df()
+    table = articles.merge(wide, how="left", left_on="article_id", right_index=True)
+    table[kinds] = table[kinds].fillna(0).astype("int64")
+    table.insert(len(articles.columns), "total", table[kinds].sum(axis=1))
+    return table.sort_values(["published_at", "article_id"], ascending=[False, True]).reset_index(
+        drop=True
+    )
+
+
+@dataclass(frozen=True)
+class DatabaseSummary:
+    articles: int
+    events: int
+    current_reactions: int
+    readers: int
+    first_event: pd.Timestamp | None
+    last_event: pd.Timestamp | None
+    by_kind: pd.DataFrame  # kind_id, emoji, label, current (count), share
+
+
+def database_summary(cur: duckdb.DuckDBPyConnection) -> DatabaseSummary:
+    by_kind = cur.execute(
+        f"""
+        SELECT k.kind_id, k.emoji, k.label, coalesce(sum({SIGNED}), 0)::BIGINT AS current
+        FROM reaction_kinds k LEFT JOIN reaction_events e USING (kind_id)
+        GROUP BY k.kind_id, k.emoji, k.label, k.position ORDER BY k.position
+        """
+    ).df()
+    total = int(by_kind["current"].sum())
+    by_kind["share"] = by_kind["current"] / total if total else 0.0
+    first, last, events, readers = cur.execute(
+        "SELECT min(occurred_at), max(occurred_at), count(*), count(DISTINCT reader_hash) "
+        "FROM reaction_events"
+    ).fetchall()[0]
+    return DatabaseSummary(
+        articles=int(scalar(cur, "SELECT count(*) FROM articles")),
+        events=int(events),
+        current_reactions=total,
+        readers=int(readers),
+        first_event=pd.Timestamp(first) if first is not None else None,
+        last_event=pd.Timestamp(last) if last is not None else None,
+        by_kind=by_kind,
+    )
+
+
+def derived_state_mismatches(cur: duckdb.DuckDBPyConnection) -> int:
+    """How many (article, reader, kind) rows differ between `current_reactions` and a fresh
+    recomputation from the event log. 0 means the derived table is exactly the events' truth."""
+    return int(
+        scalar(
+            cur,
+            """
+            WITH truth AS (
+                SELECT article_id, reader_hash, kind_id, max(event_id) AS event_id
+                FROM reaction_events GROUP BY ALL HAVING arg_max(action, event_id) = 'add'
+            ),
+            diff AS (
+                (SELECT * FROM truth EXCEPT ALL SELECT * FROM current_reactions)
+                UNION ALL
+                (SELECT * FROM current_reactions EXCEPT ALL SELECT * FROM truth)
+            )
+            SELECT count(*) FROM diff
+            """,
+        )
+    )

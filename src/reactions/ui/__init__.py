@@ -1,0 +1,1 @@
+"""The Streamlit UI. The only package (with app.py) that imports streamlit."""

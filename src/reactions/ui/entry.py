@@ -1,0 +1,20 @@
+"""The script Streamlit runs for every session and rerun: page set-up and navigation."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from reactions.ui import articles_page
+
+st.set_page_config(page_title="Reactions", page_icon="👍", layout="wide")
+
+page = st.navigation(
+    {
+        "Newsroom": [
+            st.Page(
+                articles_page.render, title="Articles", icon="📰", url_path="articles", default=True
+            )
+        ]
+    }
+)
+page.run()

@@ -1,0 +1,57 @@
+"""Shared fixtures. Every test gets real DuckDB files under tmp_path; nothing is mocked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from reactions.store import Store
+from reactions.synth import Newsroom, generate, populate
+
+# A fixed "now" for generated data, so every run of the suite sees the same newsroom.
+DEMO_END = datetime(2026, 11, 20, 12, 0)
+DATA = Path(__file__).parent / "data"
+
+
+def make_articles(*ids: str, topic: str = "World") -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "article_id": list(ids),
+            "title": [f"Title of {i}" for i in ids],
+            "topic": [topic] * len(ids),
+            "published_at": [pd.Timestamp("2026-11-01 08:00")] * len(ids),
+        }
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A fresh database with two articles and no events."""
+    s = Store.open(tmp_path / "reactions.duckdb")
+    s.upsert_articles(make_articles("budget-vote", "cup-final"))
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def small_newsroom() -> Newsroom:
+    return generate(articles=80, events=60_000, days=30, seed=11, end=DEMO_END)
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory, small_newsroom: Newsroom) -> Path:
+    """A database holding `small_newsroom`. Read-only for tests: copy it to write."""
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    s = Store.open(path)
+    populate(s, small_newsroom)
+    s.con.execute("CHECKPOINT")
+    s.close()
+    return path
+
+
+def event_count(s: Store) -> int:
+    return int(s.cursor().execute("SELECT count(*) FROM reaction_events").fetchall()[0][0])

@@ -1,0 +1,198 @@
+"""The write path: toggle/switch semantics, bad input writes nothing, threads lose nothing,
+and the derived table always equals a recomputation from the event log."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+
+import pytest
+
+from reactions.errors import InvalidInput, UnknownArticle, UnknownKind
+from reactions.queries import article_counts, derived_state_mismatches
+from reactions.store import Store, Tap
+from tests.conftest import event_count, make_articles
+
+
+def counts_of(store: Store, article_id: str) -> dict[str, int]:
+    table = article_counts(store.cursor()).set_index("article_id")
+    row = table.loc[article_id]
+    return {
+        k: int(row[k])
+        for k in ("like", "dislike", "love", "funny", "angry", "sad", "wow")
+        if row[k]
+    }
+
+
+def test_tap_adds_same_kind_again_undoes_another_kind_switches(store: Store) -> None:
+    first = store.record_reaction("budget-vote", "reader-1", "angry")
+    assert (first.change, first.after) == ("added", ("angry",))
+    assert counts_of(store, "budget-vote") == {"angry": 1}
+
+    undo = store.record_reaction("budget-vote", "reader-1", "angry")
+    assert (undo.change, undo.after) == ("undone", ())
+    assert counts_of(store, "budget-vote") == {}
+
+    store.record_reaction("budget-vote", "reader-1", "angry")
+    switch = store.record_reaction("budget-vote", "reader-1", "sad")
+    assert (switch.change, switch.before, switch.after) == ("switched", ("angry",), ("sad",))
+    assert counts_of(store, "budget-vote") == {"sad": 1}
+
+    # A switch is a remove and an add with the same instant, written together.
+    rows = (
+        store.cursor()
+        .execute(
+            "SELECT kind_id, action, occurred_at FROM reaction_events "
+            "WHERE event_id IN (SELECT unnest(?::BIGINT[])) ORDER BY event_id",
+            [list(switch.event_ids)],
+        )
+        .fetchall()
+    )
+    assert [(k, a) for k, a, _ in rows] == [("angry", "remove"), ("sad", "add")]
+    assert rows[0][2] == rows[1][2]
+    assert derived_state_mismatches(store.cursor()) == 0
+
+
+def test_readers_are_independent_and_stored_only_as_hashes(store: Store) -> None:
+    store.record_reaction("budget-vote", "alice@example.com", "like")
+    store.record_reaction("budget-vote", "bob", "like")
+    store.record_reaction("cup-final", "alice@example.com", "love")
+    assert counts_of(store, "budget-vote") == {"like": 2}
+    assert counts_of(store, "cup-final") == {"love": 1}
+    hashes = {
+        r[0] for r in store.cursor().execute("SELECT reader_hash FROM reaction_events").fetchall()
+    }
+    assert len(hashes) == 2
+    assert not any("alice" in h or "bob" in h for h in hashes)
+
+
+@pytest.mark.parametrize(
+    ("article", "reader", "kind", "error", "message"),
+    [
+        ("no-such-article", "r", "like", UnknownArticle, "no article with id 'no-such-article'"),
+        ("budget-vote", "r", "meh", UnknownKind, "unknown reaction kind 'meh'"),
+        ("budget-vote", "r", "'; DROP TABLE reaction_events; --", UnknownKind, "unknown reaction"),
+        ("", "r", "like", InvalidInput, "article id is empty"),
+        ("budget-vote", "   ", "like", InvalidInput, "reader id is empty"),
+        (
+            "x" * 129,
+            "r",
+            "like",
+            InvalidInput,
+            "article id is 129 characters long; the limit is 128",
+        ),
+        ("budget-vote", "r" * 10_000, "like", InvalidInput, "reader id is 10000 characters long"),
+        ("budget-vote", "r\x00x", "like", InvalidInput, "reader id contains control characters"),
+        ("budget-vote", 42, "like", InvalidInput, "reader id must be a string, not int"),
+    ],
+)
+def test_bad_taps_get_a_specific_error_and_write_nothing(
+    store: Store, article: str, reader: str, kind: str, error: type[Exception], message: str
+) -> None:
+    store.record_reaction("budget-vote", "someone", "like")
+    before = (event_count(store), counts_of(store, "budget-vote"))
+    with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
+        store.record_reaction(article, reader, kind)
+    assert (event_count(store), counts_of(store, "budget-vote")) == before
+
+
+def test_disabled_kind_is_refused_but_its_history_stays(store: Store) -> None:
+    store.record_reaction("budget-vote", "r1", "wow")
+    store.set_kind_enabled("wow", False)
+    with pytest.raises(UnknownKind, match="unknown reaction kind 'wow'"):
+        store.record_reaction("budget-vote", "r2", "wow")
+    assert counts_of(store, "budget-vote") == {"wow": 1}
+
+
+def test_one_bad_tap_rejects_the_whole_batch(store: Store) -> None:
+    with pytest.raises(UnknownArticle):
+        store.record_taps([Tap("budget-vote", "r1", "like"), Tap("nope", "r2", "like")])
+    assert event_count(store) == 0
+
+
+def test_multiple_reactions_setting_lets_a_reader_hold_several_kinds(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    s = Store.open(tmp_path / "multi.duckdb", multiple=True)
+    s.upsert_articles(make_articles("a"))
+    s.record_reaction("a", "r", "like")
+    both = s.record_reaction("a", "r", "love")
+    assert both.after == ("like", "love")
+    assert s.record_reaction("a", "r", "like").after == ("love",)
+    assert counts_of(s, "a") == {"love": 1}
+    assert derived_state_mismatches(s.cursor()) == 0
+
+
+def test_eight_threads_of_a_thousand_taps_lose_nothing(store: Store) -> None:
+    """Streamlit runs sessions on threads: concurrent taps must serialize exactly.
+
+    Readers overlap across threads (every thread taps the same 40 readers), so lost updates
+    would show. The expected state is replayed from the order the events were written."""
+    kinds = ["like", "dislike", "love", "funny", "angry", "sad", "wow"]
+    errors: list[BaseException] = []
+    accepted = Counter[str]()
+    lock = threading.Lock()
+
+    def worker(seed: int) -> None:
+        rng = random.Random(seed)
+        try:
+            for _ in range(1000):
+                outcome = store.record_reaction(
+                    rng.choice(["budget-vote", "cup-final"]),
+                    f"reader-{rng.randrange(40)}",
+                    rng.choice(kinds),
+                )
+                with lock:
+                    accepted[outcome.change] += 1
+        except BaseException as exc:  # collected: a thread's failure must fail the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sum(accepted.values()) == 8000
+
+    cur = store.cursor()
+    events = cur.execute(
+        "SELECT article_id, reader_hash, kind_id, action FROM reaction_events ORDER BY event_id"
+    ).fetchall()
+    # Each tap wrote 1 event, a switch 2: the log length is exactly what was acknowledged.
+    assert len(events) == 8000 + accepted["switched"]
+    ids = [r[0] for r in cur.execute("SELECT event_id FROM reaction_events ORDER BY 1").fetchall()]
+    assert ids == list(range(1, len(ids) + 1))  # no id reused or skipped
+
+    # Replay the log: every remove matches a current add, at most one kind per reader.
+    state: dict[tuple[str, str], set[str]] = {}
+    for article, reader, kind, action in events:
+        held = state.setdefault((article, reader), set())
+        if action == "add":
+            assert not held, "a second kind was added without removing the first"
+            held.add(kind)
+        else:
+            assert held == {kind}, "a remove without the matching add"
+            held.clear()
+    expected = Counter(k for held in state.values() for k in held)
+    counted = article_counts(cur)[kinds].sum()
+    assert {k: int(counted[k]) for k in kinds if counted[k]} == dict(expected)
+    assert derived_state_mismatches(cur) == 0
+
+
+def test_rebuild_restores_the_derived_table_from_events(store: Store) -> None:
+    for i in range(30):
+        store.record_reaction("budget-vote", f"r{i % 7}", ["like", "sad", "like"][i % 3])
+    cur = store.cursor()
+    cur.execute("DELETE FROM current_reactions WHERE kind_id = 'like'")
+    assert derived_state_mismatches(cur) > 0
+    store.rebuild_derived()
+    assert derived_state_mismatches(store.cursor()) == 0
+
+
+def test_upsert_articles_reports_added_and_updated(store: Store) -> None:
+    frame = make_articles("budget-vote", "new-story")
+    frame.loc[0, "title"] = "Budget vote passes"
+    report = store.upsert_articles(frame)
+    assert (report.added, report.updated) == (1, 1)
+    titles = dict(store.cursor().execute("SELECT article_id, title FROM articles").fetchall())
+    assert titles["budget-vote"] == "Budget vote passes"
