@@ -186,6 +186,10 @@ def _parse_feed(data: bytes) -> list[dict[str, Any]]:
     for entry in feed.entries:
         content = entry.get("content") or []
         body = content[0].get("value", "") if content else entry.get("summary", "")
+        # dict access, not .get(): feedparser maps a missing `updated_parsed` to
+        # `published_parsed` with a deprecation warning, and we want only what the feed says.
+        published = dict.get(entry, "published_parsed")
+        updated = dict.get(entry, "updated_parsed")
         records.append(
             {
                 "article_id": entry.get("id") or entry.get("link") or "",
@@ -196,10 +200,8 @@ def _parse_feed(data: bytes) -> list[dict[str, Any]]:
                 "topic": _first_term(entry.get("tags")) or feed.feed.get("title", ""),
                 "tags": [t.get("term", "") for t in entry.get("tags") or []],
                 "author": entry.get("author", ""),
-                "published_at": _struct_time(
-                    entry.get("published_parsed") or entry.get("updated_parsed")
-                ),
-                "updated_at": _struct_time(entry.get("updated_parsed")),
+                "published_at": _struct_time(published or updated),
+                "updated_at": _struct_time(updated),
             }
         )
     return records

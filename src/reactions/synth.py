@@ -20,6 +20,7 @@ What the events imitate:
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -68,11 +69,17 @@ TOPIC_REACH = {
     "Health": 0.8,
 }
 
-# Relative reading activity per hour of day (UTC), morning and evening peaks.
+# Relative reading activity per hour of day (UTC): morning and evening peaks, quiet nights.
 HOURLY_ACTIVITY = np.array(
-    [2, 1.5, 1, 1, 1, 1.5, 3, 5, 7, 7, 6, 5.5, 6, 6, 5.5, 5, 5, 5.5, 6.5, 7.5, 8, 7, 5, 3.5]
+    [1.8, 1.3, 1, 0.9, 1, 1.4, 2.8, 5, 7, 7, 6, 5.5, 6, 6, 5.5, 5, 5, 5.5, 6.5, 7.5, 8, 7, 4.5, 2.8]
+)
+# Relative publishing activity per hour of day (UTC): the desk works days and evenings.
+HOURLY_PUBLISHING = np.array(
+    [0.3, 0.2, 0.1, 0.1, 0.2, 0.6, 2, 4, 6, 7, 7, 6, 6, 6, 6, 6, 5.5, 5, 4.5, 4, 3, 2, 1.2, 0.6]
 )
 
+DELAY_MEDIAN_HOURS = 1.5  # reading delay after publication: log-normal, long tail
+DELAY_SIGMA = 1.4
 UNDO_SHARE = 0.045  # of reader sessions: add, then remove a little later
 SWITCH_SHARE = 0.035  # of reader sessions: add, then remove + add of another kind
 VIRAL_SHARE = 0.015  # of articles: an order of magnitude more readers
@@ -155,10 +162,10 @@ _HEADLINES: dict[str, tuple[str, ...]] = {
     ),
     "Business": (
         "{company} shares slide after profit warning",
-        "{company} to cut {number} jobs in restructuring",
+        "{company} to cut {number}0 jobs in restructuring",
         "Central bank holds rates as inflation cools to {percent}%",
         "{company} agrees to buy {company2} in ${number}m deal",
-        "Fuel prices rise for third straight week",
+        "Fuel prices in {state} rise for {ordinal} straight week",
     ),
     "Technology": (
         "{company} unveils AI assistant for small businesses",
@@ -170,7 +177,7 @@ _HEADLINES: dict[str, tuple[str, ...]] = {
     "Sports": (
         "{city} clinch title with last-minute winner",
         "{person} breaks national record in {city} marathon",
-        "Coach {person} steps down after {number}-game losing run",
+        "Coach {person} steps down after {small}-game losing run",
         "{city} stun champions in cup upset",
         "{person} returns from injury to lead comeback win",
     ),
@@ -178,11 +185,11 @@ _HEADLINES: dict[str, tuple[str, ...]] = {
         "{person}'s debut film tops weekend box office",
         "Festival in {city} announces surprise headliner",
         "{person} opens up about life after reality TV",
-        "Streaming hit renewed for {ordinal} season",
+        "{person}'s streaming hit renewed for {ordinal} season",
         "Critics split over {person}'s new album",
     ),
     "Science": (
-        "Astronomers spot water vapour on distant exoplanet",
+        "Astronomers in {city} spot water vapour on distant exoplanet",
         "Researchers in {city} grow heart tissue from stem cells",
         "Ancient shipwreck found off the coast of {country}",
         "New species of frog discovered in {country} rainforest",
@@ -190,9 +197,9 @@ _HEADLINES: dict[str, tuple[str, ...]] = {
     ),
     "Health": (
         "Hospitals in {state} brace for early flu season",
-        "Study links night shifts to higher heart risk",
+        "{city} study links night shifts to higher heart risk",
         "{city} clinic waiting lists reach record {number} patients",
-        "New guidance on screen time for children under five",
+        "{state} issues new screen-time guidance for under-fives",
         "Measles cases rise in {state} as vaccination rates fall",
     ),
 }
@@ -330,24 +337,19 @@ def _articles(
     # Publication times: spread over the window, mostly in working hours.
     hours = _sample_hours(rng, n)
     day_offsets = rng.integers(0, days, size=n)
+    midnight = end.replace(hour=0, minute=0, second=0, microsecond=0)
     published = [
-        end - timedelta(days=int(d) + 1) + timedelta(hours=float(h))
+        midnight - timedelta(days=int(d)) + timedelta(hours=float(h))
         for d, h in zip(day_offsets, hours, strict=True)
     ]
-    published = [min(p, end - timedelta(minutes=30)) for p in published]
+    # Today's slots later than `end` have not happened yet: those articles ran a day earlier.
+    latest = end - timedelta(minutes=30)
+    published = [p - timedelta(days=1) if p > latest else p for p in published]
     rows = []
+    seen_titles: set[str] = set()
     for i in range(n):
         topic = topics[topic_idx[i]]
-        pick = {k: v[int(rng.integers(len(v)))] for k, v in slots.items()}
-        pick["country2"] = slots["country"][int(rng.integers(len(slots["country"])))]
-        pick["company2"] = slots["company"][int(rng.integers(len(slots["company"])))]
-        pick["topic_word"] = _TOPIC_WORDS[int(rng.integers(len(_TOPIC_WORDS)))]
-        pick["number"] = str(int(rng.integers(3, 900)))
-        pick["percent"] = f"{rng.uniform(1.5, 6.5):.1f}"
-        pick["ordinal"] = ("second", "third", "fourth", "fifth")[int(rng.integers(4))]
-        templates = _HEADLINES[topic]
-        title = templates[int(rng.integers(len(templates)))].format(**pick)
-        title = title[0].upper() + title[1:]
+        title, pick = _headline(rng, topic, slots, seen_titles)
         deks = _DEKS[topic]
         dek = deks[int(rng.integers(len(deks)))]
         tag_pool = _TAGS[topic]
@@ -395,6 +397,30 @@ def _articles(
     return frame
 
 
+def _headline(
+    rng: np.random.Generator, topic: str, slots: dict[str, list[str]], seen: set[str]
+) -> tuple[str, dict[str, str]]:
+    """A headline for `topic` not used before in this newsroom (real desks don't repeat)."""
+    templates = _HEADLINES[topic]
+    for attempt in range(100):
+        pick = {k: v[int(rng.integers(len(v)))] for k, v in slots.items()}
+        pick["country2"] = slots["country"][int(rng.integers(len(slots["country"])))]
+        pick["company2"] = slots["company"][int(rng.integers(len(slots["company"])))]
+        pick["topic_word"] = _TOPIC_WORDS[int(rng.integers(len(_TOPIC_WORDS)))]
+        pick["number"] = str(int(rng.integers(3, 900)))
+        pick["small"] = str(int(rng.integers(4, 13)))
+        pick["percent"] = f"{rng.uniform(1.5, 6.5):.1f}"
+        pick["ordinal"] = ("second", "third", "fourth", "fifth")[int(rng.integers(4))]
+        title = templates[int(rng.integers(len(templates)))].format(**pick)
+        title = title[0].upper() + title[1:]
+        if attempt == 99:  # pools exhausted (tens of thousands of articles): number it
+            title = f"{title} ({len(seen) + 1})"
+        if title not in seen:
+            seen.add(title)
+            return title, pick
+    raise AssertionError("unreachable")
+
+
 def _body(fake: Faker, dateline: str, title: str, dek: str) -> str:
     paragraphs = [f"**{dateline}:** {dek} {fake.paragraph(nb_sentences=3)}"]
     paragraphs += [fake.paragraph(nb_sentences=4) for _ in range(2)]
@@ -403,8 +429,8 @@ def _body(fake: Faker, dateline: str, title: str, dek: str) -> str:
 
 
 def _sample_hours(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Fractional hours of day [0, 24) following HOURLY_ACTIVITY."""
-    p = HOURLY_ACTIVITY / HOURLY_ACTIVITY.sum()
+    """Fractional hours of day [0, 24) following HOURLY_PUBLISHING."""
+    p = HOURLY_PUBLISHING / HOURLY_PUBLISHING.sum()
     return rng.choice(24, size=n, p=p) + rng.random(n)
 
 
@@ -439,6 +465,9 @@ def _events(
     reach = np.array([TOPIC_REACH[t] for t in TOPIC_MIX])[topic_codes]
     weight = reach * rng.lognormal(0.0, 0.9, size=n_articles)
     weight[rng.random(n_articles) < VIRAL_SHARE] *= 12
+    # A young article has had only part of its readership so far: the share of the delay
+    # distribution that has elapsed by `end`.
+    weight *= _elapsed_share((end64 - published).astype(np.int64) / 3.6e9)
     seed_row = n_articles - 1
     weight[seed_row] = 0
     weight = weight / weight.sum() * (1 - SEED_ARTICLE_SHARE)
@@ -530,6 +559,12 @@ def _events(
     return frame, labels
 
 
+def _elapsed_share(age_hours: np.ndarray) -> np.ndarray:
+    """CDF of the reading-delay distribution (log-normal) at each age, in hours."""
+    z = (np.log(np.maximum(age_hours, 1e-6)) - np.log(DELAY_MEDIAN_HOURS)) / DELAY_SIGMA
+    return np.array([0.5 * (1 + math.erf(v / math.sqrt(2))) for v in z])
+
+
 def _reading_times(
     rng: np.random.Generator, published: np.ndarray, end: np.datetime64
 ) -> np.ndarray:
@@ -542,7 +577,7 @@ def _reading_times(
     for _ in range(40):
         if not len(pending):
             break
-        hours = rng.lognormal(np.log(1.5), 1.4, size=len(pending))
+        hours = rng.lognormal(np.log(DELAY_MEDIAN_HOURS), DELAY_SIGMA, size=len(pending))
         t = published[pending] + (hours * 3.6e9).astype("timedelta64[us]")
         hour_of_day = (t.astype("datetime64[h]").astype(np.int64) % 24).astype(np.int64)
         ok = (t <= end) & (rng.random(len(pending)) < accept_p[hour_of_day])
@@ -599,7 +634,7 @@ def _bursts(
     kind_like = KINDS.index("like")
     while used < budget:
         remaining = budget - used
-        style = int(rng.integers(3))
+        style = len(parts) % 3  # every style appears once the budget allows
         target = int(rng.integers(n_articles)) if n_articles else 0
         earliest = published[target]
         span = max(int((end - earliest).astype(np.int64)) - 600_000_000, 1)
