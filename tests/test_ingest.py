@@ -4,6 +4,7 @@ reduced to text; a malformed file changes nothing."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,9 +14,12 @@ from reactions.store import Store
 from tests.conftest import DATA
 
 
-def articles(store: Store) -> dict[str, dict[str, object]]:
+def articles(store: Store) -> dict[str, dict[str, Any]]:
     frame = store.cursor().execute("SELECT * FROM articles").df()
-    return {row["article_id"]: row for row in frame.to_dict("records")}
+    return {
+        str(row["article_id"]): {str(k): v for k, v in row.items()}
+        for row in frame.to_dict("records")
+    }
 
 
 def test_csv_import_adds_good_rows_and_names_the_bad_one(store: Store) -> None:

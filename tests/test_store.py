@@ -11,18 +11,16 @@ import pytest
 
 from reactions.errors import InvalidInput, UnknownArticle, UnknownKind
 from reactions.queries import article_counts, derived_state_mismatches
-from reactions.store import Store, Tap
+from reactions.store import Store
+from reactions.taps import Tap
 from tests.conftest import event_count, make_articles
 
 
 def counts_of(store: Store, article_id: str) -> dict[str, int]:
-    table = article_counts(store.cursor()).set_index("article_id")
-    row = table.loc[article_id]
-    return {
-        k: int(row[k])
-        for k in ("like", "dislike", "love", "funny", "angry", "sad", "wow")
-        if row[k]
-    }
+    """The article's non-zero counts per kind, as the read path reports them."""
+    row = article_counts(store.cursor()).set_index("article_id").to_dict("index")[article_id]
+    kinds = ("like", "dislike", "love", "funny", "angry", "sad", "wow")
+    return {k: int(row[k]) for k in kinds if row[k]}
 
 
 def test_tap_adds_same_kind_again_undoes_another_kind_switches(store: Store) -> None:

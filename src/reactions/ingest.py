@@ -217,7 +217,8 @@ def _first_term(tags: Iterable[dict[str, str]] | None) -> str:
 def _struct_time(value: Any) -> str | None:
     if not value:
         return None
-    return datetime(*value[:6], tzinfo=UTC).isoformat()
+    year, month, day, hour, minute, second = value[:6]
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC).isoformat()
 
 
 # --- one record ----------------------------------------------------------------------

@@ -499,16 +499,15 @@ def _events(
     new_kind = (kind[switch_idx] + rng.integers(1, len(KINDS), size=len(switch_idx))) % len(KINDS)
 
     parts = {
-        # (session index, time, kind, action 1=add 0=remove, order within the session)
-        "add": (np.arange(n_sessions), start, kind, 1, 0),
-        "remove": (follow_idx, later, kind[follow_idx], 0, 1),
-        "switch_add": (switch_idx, later[is_switch], new_kind, 1, 2),
+        # (session index, time, kind, action 1=add 0=remove)
+        "add": (np.arange(n_sessions), start, kind, 1),
+        "remove": (follow_idx, later, kind[follow_idx], 0),
+        "switch_add": (switch_idx, later[is_switch], new_kind, 1),
     }
     session = np.concatenate([p[0] for p in parts.values()])
     times = np.concatenate([p[1] for p in parts.values()])
     kinds = np.concatenate([p[2] for p in parts.values()]).astype(np.int8)
     actions = np.concatenate([np.full(len(p[0]), p[3], dtype=np.int8) for p in parts.values()])
-    order = np.concatenate([np.full(len(p[0]), p[4], dtype=np.int8) for p in parts.values()])
     label = np.zeros(len(session), dtype=np.int8)
     articles_ev = article[session]
     readers_ev = reader[session]
@@ -530,29 +529,27 @@ def _events(
         times = np.concatenate([times, b["time"]])
         kinds = np.concatenate([kinds, b["kind"]])
         actions = np.concatenate([actions, b["action"]])
-        order = np.concatenate([order, b["order"]])
         label = np.concatenate([label, b["label"]])
 
-    # Time order; inside a switch the remove sorts before the add (same instant).
-    sort = np.lexsort((order, times))
+    # Time order. Stable, so at equal instants the concatenation order holds: a switch's
+    # remove (in the "remove" part) stays before its add (in the "switch_add" part).
+    sort = np.argsort(times, kind="stable")
     progress("events", 0.85)
     frame = pd.DataFrame(
         {
             "occurred_at": times[sort],
-            "article_id": pd.Categorical.from_codes(
+            "article_id": _categorical(
                 articles_ev[sort], categories=articles["article_id"].tolist()
             ),
             "reader_hash": _hex_categorical(rng, readers_ev[sort], salt=1),
-            "kind_id": pd.Categorical.from_codes(kinds[sort], categories=list(KINDS)),
-            "action": pd.Categorical.from_codes(actions[sort], categories=["remove", "add"]),
-            "source": pd.Categorical.from_codes(
-                np.zeros(len(sort), dtype=np.int8), categories=["synthetic"]
-            ),
+            "kind_id": _categorical(kinds[sort], categories=list(KINDS)),
+            "action": _categorical(actions[sort], categories=["remove", "add"]),
+            "source": _categorical(np.zeros(len(sort), dtype=np.int8), categories=["synthetic"]),
             "network_hash": _hex_categorical(rng, networks_ev[sort], salt=2),
         }
     )
     labels = pd.Series(
-        pd.Categorical.from_codes(label[sort] - 1, categories=list(_BURST_LABELS)),
+        _categorical(label[sort] - 1, categories=list(_BURST_LABELS)),
         name="label",
     )
     progress("events", 1.0)
@@ -607,9 +604,7 @@ def _readers(rng: np.random.Generator, article: np.ndarray, n: int) -> np.ndarra
     pool = max(10, n // 4)
     reader = (pool * rng.random(n) ** 2.2).astype(np.int64)
     key = article.astype(np.int64) * (pool + n) + reader
-    _, first = np.unique(key, return_index=True)
-    dup = np.ones(n, dtype=bool)
-    dup[first] = False
+    dup = pd.Series(key).duplicated().to_numpy()  # hashing: cheaper than np.unique's sort
     reader[dup] = pool + np.arange(int(dup.sum()))
     return reader
 
@@ -648,7 +643,6 @@ def _bursts(
                 "network": np.full(size, network_base + len(parts)),
                 "kind": np.full(size, kind_angry),
                 "action": np.ones(size),
-                "order": np.zeros(size),
                 "time": t0 + (offsets * 1e6).astype("timedelta64[us]"),
             }
             next_reader += size
@@ -661,7 +655,6 @@ def _bursts(
                 "network": np.full(size, network_base + len(parts)),
                 "kind": np.full(size, int(rng.integers(len(KINDS)))),
                 "action": (np.arange(size) % 2 == 0),
-                "order": np.zeros(size),
                 "time": t0 + (offsets * 1e6).astype("timedelta64[us]"),
             }
             next_reader += 1
@@ -678,7 +671,6 @@ def _bursts(
                 "network": np.full(size, network_base + len(parts)),
                 "kind": np.full(size, kind_like),
                 "action": np.ones(size),
-                "order": np.zeros(size),
                 "time": base + offsets.astype("timedelta64[us]"),
             }
             next_reader += 1
@@ -693,14 +685,20 @@ def _bursts(
             ("network", np.int64),
             ("kind", np.int8),
             ("action", np.int8),
-            ("order", np.int8),
             ("time", "datetime64[us]"),
             ("label", np.int8),
         )
     }
 
 
-def _hex_categorical(rng: np.random.Generator, ids: np.ndarray, *, salt: int) -> pd.Categorical:
+def _categorical(codes: np.ndarray, categories: list[str]) -> pd.Categorical[str]:
+    """Codes into a categorical over known categories (codes are ours: no validation pass)."""
+    return pd.Categorical.from_codes(codes, categories=pd.Index(categories), validate=False)
+
+
+def _hex_categorical(
+    rng: np.random.Generator, ids: np.ndarray, *, salt: int
+) -> pd.Categorical[str]:
     """Opaque 32-hex-digit identities for non-negative integer ids, as a categorical.
 
     Derived from a seeded stream so they are reproducible; they stand in for salted hashes.
@@ -710,4 +708,4 @@ def _hex_categorical(rng: np.random.Generator, ids: np.ndarray, *, salt: int) ->
     stream = np.random.default_rng([salt, int(rng.integers(2**31))])
     raw = stream.bytes(16 * span).hex()
     categories = [raw[i : i + 32] for i in range(0, len(raw), 32)]
-    return pd.Categorical.from_codes(ids.astype(np.int32), categories=categories)
+    return _categorical(ids.astype(np.int32), categories=categories)

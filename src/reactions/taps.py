@@ -197,10 +197,12 @@ def _apply(
     # Every current row of the touched readers (all their articles): the derived table is
     # rewritten per reader, which keeps it to one delete and one insert.
     held: dict[tuple[str, str], dict[str, int]] = {}
+    # `IN (?, …)` rather than list_contains: only an IN list of values uses the reader index.
+    in_readers = f"reader_hash IN ({', '.join('?' * len(readers))})"
     for article_id, reader_hash, kind_id, event_id in cur.execute(
         "SELECT article_id, reader_hash, kind_id, event_id FROM current_reactions "
-        "WHERE list_contains(?, reader_hash) ORDER BY event_id",
-        [readers],
+        f"WHERE {in_readers} ORDER BY event_id",
+        readers,
     ).fetchall():
         held.setdefault((article_id, reader_hash), {})[kind_id] = event_id
     had_rows = bool(held)
@@ -229,7 +231,7 @@ def _apply(
 
     _insert_rows(cur, "reaction_events", EVENT_COLUMNS, events)
     if had_rows:
-        cur.execute("DELETE FROM current_reactions WHERE list_contains(?, reader_hash)", [readers])
+        cur.execute(f"DELETE FROM current_reactions WHERE {in_readers}", readers)
     _insert_rows(
         cur,
         "current_reactions",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from reactions.queries import article_counts, reaction_kinds
@@ -21,7 +23,7 @@ def render() -> None:
     left.metric("Articles", f"{len(table):,}")
     middle.metric("Current reactions", f"{total:,}")
     right.metric("Articles with reactions", f"{int((table['total'] > 0).sum()):,}")
-    columns = {
+    columns: dict[str, Any] = {
         "title": st.column_config.TextColumn("Title", width="large"),
         "topic": "Topic",
         "author": "Author",
@@ -30,10 +32,10 @@ def render() -> None:
         ),
         "total": st.column_config.NumberColumn("Total", format="%d"),
     }
-    for row in kinds.itertuples():
-        columns[row.kind_id] = st.column_config.NumberColumn(
-            f"{row.emoji} {row.label}", format="%d"
-        )
+    for kind_id, emoji, label in zip(
+        kinds["kind_id"].tolist(), kinds["emoji"].tolist(), kinds["label"].tolist(), strict=True
+    ):
+        columns[kind_id] = st.column_config.NumberColumn(f"{emoji} {label}", format="%d")
     st.dataframe(
         table[list(columns)],
         column_config=columns,

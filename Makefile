@@ -1,0 +1,44 @@
+# The README's two commands: `make run` and `make test`. Both set up .venv from scratch on a
+# fresh machine (Python 3.11+), installing exactly the versions in constraints.txt.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DB ?= data/reactions.duckdb
+PORT ?= 8501
+
+.PHONY: run test lint bench demo clean help
+
+help:
+	@echo "make run    set up, build the demo database if missing, serve http://localhost:$(PORT)"
+	@echo "make test   set up and run the whole test suite"
+	@echo "make lint   ruff + mypy"
+	@echo "make bench  performance table (generation, load, queries vs naive pandas)"
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+$(DB): | $(STAMP)
+	$(BIN)/reactions demo --db $(DB)
+
+run: $(STAMP) $(DB)
+	$(BIN)/reactions serve --db $(DB) --port $(PORT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,221 @@
+"""`make bench`: the performance table. Targets are from DESIGN.md (2-core machine).
+
+Each query is timed the DuckDB way (what the product does) and the naive way (every event
+loaded into pandas and grouped per call), on the same data, with the ratio.
+
+Environment: BENCH_EVENTS (default 10,000,000) for the large database, BENCH_DIR for files.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from reactions.queries import SIGNED
+from reactions.store import Store
+from reactions.synth import generate, populate
+
+END = datetime(2026, 11, 20, 12, 0)
+
+
+@dataclass
+class Row:
+    what: str
+    size: str
+    result: str
+    target: str = ""
+    naive: str = ""
+    ratio: str = ""
+
+
+def timed(fn: Callable[[], object], repeat: int = 5) -> float:
+    """Median wall time of `repeat` calls, in seconds."""
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def fmt_s(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
+
+
+def build(path: Path, events: int, articles: int) -> float:
+    for suffix in ("", ".wal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    start = time.perf_counter()
+    store = Store.open(path)
+    populate(store, generate(articles=articles, events=events, days=90, seed=7, end=END))
+    store.close()
+    return time.perf_counter() - start
+
+
+# The core aggregates, as the product computes them …
+QUERIES: dict[str, str] = {
+    "breakdown per article": f"""
+        SELECT article_id, kind_id, sum({SIGNED}) AS n FROM reaction_events GROUP BY ALL""",
+    "reactions per hour": f"""
+        SELECT date_trunc('hour', occurred_at) AS hour, kind_id, sum({SIGNED}) AS n
+        FROM reaction_events GROUP BY ALL""",
+    "top 20 articles": f"""
+        SELECT article_id, sum({SIGNED}) AS total FROM reaction_events
+        GROUP BY ALL ORDER BY total DESC LIMIT 20""",
+}
+
+
+# … and the naive way: load every event into pandas, then group.
+def naive(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:
+    events = con.execute(
+        "SELECT occurred_at, article_id, kind_id, action FROM reaction_events"
+    ).df()
+    events["signed"] = (events["action"] == "add").astype("int8") * 2 - 1
+    if name == "breakdown per article":
+        return events.groupby(["article_id", "kind_id"])["signed"].sum().reset_index()
+    if name == "reactions per hour":
+        hour = events["occurred_at"].dt.floor("h")
+        return events.groupby([hour, "kind_id"])["signed"].sum().reset_index()
+    return events.groupby("article_id")["signed"].sum().nlargest(20).reset_index()
+
+
+def tap_throughput(path: Path, threads: int = 8, per_thread: int = 1000) -> float:
+    store = Store.open(path)
+    article = store.cursor().execute("SELECT min(article_id) FROM articles").fetchall()[0][0]
+    kinds = ["like", "love", "angry", "sad"]
+
+    def worker(n: int) -> None:
+        for i in range(per_thread):
+            store.record_reaction(article, f"bench-{n}-{i % 300}", kinds[i % 4])
+
+    pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+    start = time.perf_counter()
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    elapsed = time.perf_counter() - start
+    store.close()
+    return threads * per_thread / elapsed
+
+
+def export_in_child(path: Path, out: Path) -> tuple[float, float]:
+    """Raw export through the CLI in a child process: (seconds, peak RSS in MiB)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "reactions", "export", "events", "-o", str(out), "--db", str(path)],
+        check=True,
+        capture_output=True,
+    )
+    elapsed = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return elapsed, max(peak, before) / 1024
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores, {mem:.0f} GiB, {cpu}, Python {platform.python_version()}"
+
+
+def main() -> None:
+    large = int(os.environ.get("BENCH_EVENTS", 10_000_000))
+    workdir = Path(os.environ.get("BENCH_DIR") or tempfile.mkdtemp(prefix="reactions-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    rows: list[Row] = []
+    print(f"machine: {machine()}", flush=True)
+
+    small_db = workdir / "bench-1m.duckdb"
+    seconds = build(small_db, 1_000_000, 500)
+    rows.append(Row("demo data: generate + load", "1M events", fmt_s(seconds)))
+    print(f"  1M built in {seconds:.1f} s", flush=True)
+
+    large_db = workdir / f"bench-{large // 1_000_000}m.duckdb"
+    seconds = build(large_db, large, 2_000)
+    rows.append(
+        Row(
+            "demo data: generate + load",
+            f"{large / 1e6:.0f}M events",
+            fmt_s(seconds),
+            "≤ 30 s" if large == 10_000_000 else "",
+        )
+    )
+    print(f"  {large / 1e6:.0f}M built in {seconds:.1f} s", flush=True)
+
+    con = duckdb.connect(str(large_db), read_only=True)
+    for name, sql in QUERIES.items():
+        fast = timed(lambda sql=sql: con.execute(sql).fetchall())  # type: ignore[misc]
+        slow = timed(lambda name=name: naive(con, name), repeat=3)  # type: ignore[misc]
+        rows.append(
+            Row(
+                f"query: {name}",
+                f"{large / 1e6:.0f}M events",
+                fmt_s(fast),
+                "",
+                fmt_s(slow),
+                f"{slow / fast:.0f}×",
+            )
+        )
+        print(f"  {name}: {fmt_s(fast)} vs naive {fmt_s(slow)}", flush=True)
+    con.close()
+
+    rate = tap_throughput(small_db)
+    rows.append(
+        Row(
+            "reader taps, 8 threads × 1,000 (in process)",
+            "1M events",
+            f"{rate:,.0f} /s",
+            "≥ 1,000 /s (via API)",
+        )
+    )
+
+    seconds, peak = export_in_child(large_db, workdir / "events.csv")
+    rows.append(
+        Row(
+            "raw export to CSV (CLI)",
+            f"{large / 1e6:.0f}M events",
+            f"{fmt_s(seconds)}, peak {peak:,.0f} MiB",
+            "≤ 10 s, memory flat",
+        )
+    )
+    (workdir / "events.csv").unlink(missing_ok=True)
+
+    print()
+    print_table(rows)
+
+
+def print_table(rows: list[Row]) -> None:
+    header = Row("what", "size", "result", "target", "naive pandas", "ratio")
+    table = [header, *rows]
+    fields = ["what", "size", "result", "target", "naive", "ratio"]
+    widths = {f: max(len(getattr(r, f)) for r in table) for f in fields}
+    for i, row in enumerate(table):
+        print("| " + " | ".join(getattr(row, f).ljust(widths[f]) for f in fields) + " |")
+        if i == 0:
+            print("|" + "|".join("-" * (widths[f] + 2) for f in fields) + "|")
+
+
+if __name__ == "__main__":
+    main()
