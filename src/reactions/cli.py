@@ -270,6 +270,10 @@ def export(db_path: Path | None, dataset: str, output: Path | None, fmt: str) ->
 
     to_stdout = output is None or str(output) == "-"
     with _open_store(db_path) as store:
+        # This process owns the file alone, so a database-wide setting is ours to change:
+        # one thread streams the COPY in insertion order (271 MB peak at 10M events) where
+        # two threads buffer out-of-order chunks (1.2 GB) for the same speed.
+        store.cursor().execute("SET threads = 1")
         if to_stdout:
             rows = export_events(store.cursor(), stdout_binary(), fmt=fmt)
         else:

@@ -180,19 +180,10 @@ def _002_default_reaction_kinds(cur: duckdb.DuckDBPyConnection) -> None:
 
 def _003_current_reactions(cur: duckdb.DuckDBPyConnection) -> None:
     # Derived: each reader's current reactions, so a tap can be toggled without scanning
-    # the event log. Rebuilt from events here (an upgraded database may already hold events)
-    # and by `reactions rebuild`.
-    cur.execute(
-        """
-        CREATE TABLE current_reactions (
-            article_id  VARCHAR NOT NULL,
-            reader_hash VARCHAR NOT NULL,
-            kind_id     VARCHAR NOT NULL,
-            event_id    BIGINT NOT NULL       -- the add event that made it current
-        )
-        """
-    )
+    # the event log. Built from events (an upgraded database may already hold some) and
+    # rebuilt by `reactions rebuild`.
     rebuild_current_reactions(cur)
+    index_current_reactions(cur)
 
 
 def _004_synthetic_labels(cur: duckdb.DuckDBPyConnection) -> None:
@@ -209,16 +200,30 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
 )
 
 
+CURRENT_REACTIONS_DDL = """
+    CREATE TABLE current_reactions (
+        article_id  VARCHAR NOT NULL,
+        reader_hash VARCHAR NOT NULL,
+        kind_id     VARCHAR NOT NULL,
+        event_id    BIGINT NOT NULL       -- the add event that made it current
+    )
+"""
+
+
 def rebuild_current_reactions(cur: duckdb.DuckDBPyConnection) -> None:
-    """Recompute `current_reactions` from the event log (the caller owns the transaction).
+    """Recompute `current_reactions` from the event log (the caller owns the transaction,
+    and calls `index_current_reactions` after committing).
 
     A (reader, article, kind) is current when its latest event is an add. Most keys never
     see a remove, so: their adds as they are, plus a group-by over only the keys that do
-    (1.5× faster than grouping the whole log). The reader index is dropped and rebuilt
-    around the bulk insert, which is cheaper than maintaining it row by row.
+    (1.5× faster than grouping the whole log).
+
+    The table is dropped and created anew rather than emptied: DuckDB writes a large insert
+    into a new table straight to storage, while deleting and re-inserting 8.5M rows went
+    through the WAL and took 210 s to commit at 10M events (11 s this way).
     """
-    cur.execute("DROP INDEX IF EXISTS current_reactions_reader")
-    cur.execute("DELETE FROM current_reactions")
+    cur.execute("DROP TABLE IF EXISTS current_reactions")
+    cur.execute(CURRENT_REACTIONS_DDL)
     cur.execute(
         """
         INSERT INTO current_reactions
@@ -237,11 +242,17 @@ def rebuild_current_reactions(cur: duckdb.DuckDBPyConnection) -> None:
         FROM reaction_events SEMI JOIN removed USING (article_id, reader_hash, kind_id)
         GROUP BY ALL
         HAVING arg_max(action, event_id) = 'add'
-        ORDER BY article_id
         """
     )
-    # Taps look readers up by hash: ~3 ms with this index, ~30 ms scanning a million rows.
-    cur.execute("CREATE INDEX current_reactions_reader ON current_reactions (reader_hash)")
+
+
+def index_current_reactions(cur: duckdb.DuckDBPyConnection) -> None:
+    """Taps look readers up by hash: ~3 ms with this index, ~30 ms scanning a million rows.
+    Built outside the rebuild's transaction: inside it, the commit took 20 s at 10M events
+    instead of the 6 s the index takes on its own."""
+    cur.execute(
+        "CREATE INDEX IF NOT EXISTS current_reactions_reader ON current_reactions (reader_hash)"
+    )
 
 
 def applied_migrations(cur: duckdb.DuckDBPyConnection) -> list[str]:

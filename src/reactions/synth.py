@@ -32,7 +32,7 @@ import pandas as pd
 from faker import Faker
 
 from reactions.db import DEFAULT_REACTION_KINDS
-from reactions.store import Store
+from reactions.store import IDENTITY_BYTES, Store, identity_text
 
 KINDS: tuple[str, ...] = tuple(k[0] for k in DEFAULT_REACTION_KINDS)
 
@@ -541,11 +541,11 @@ def _events(
             "article_id": _categorical(
                 articles_ev[sort], categories=articles["article_id"].tolist()
             ),
-            "reader_hash": _hex_categorical(rng, readers_ev[sort], salt=1),
+            "reader_hash": _identity_categorical(rng, readers_ev[sort], salt=1),
             "kind_id": _categorical(kinds[sort], categories=list(KINDS)),
             "action": _categorical(actions[sort], categories=["remove", "add"]),
             "source": _categorical(np.zeros(len(sort), dtype=np.int8), categories=["synthetic"]),
-            "network_hash": _hex_categorical(rng, networks_ev[sort], salt=2),
+            "network_hash": _identity_categorical(rng, networks_ev[sort], salt=2),
         }
     )
     labels = pd.Series(
@@ -696,16 +696,16 @@ def _categorical(codes: np.ndarray, categories: list[str]) -> pd.Categorical[str
     return pd.Categorical.from_codes(codes, categories=pd.Index(categories), validate=False)
 
 
-def _hex_categorical(
+def _identity_categorical(
     rng: np.random.Generator, ids: np.ndarray, *, salt: int
 ) -> pd.Categorical[str]:
-    """Opaque 32-hex-digit identities for non-negative integer ids, as a categorical.
-
-    Derived from a seeded stream so they are reproducible; they stand in for salted hashes.
-    One random buffer, hex-encoded once and sliced: formatting millions of ids one at a time
-    was most of the generator's run time."""
+    """Opaque identities (the same shape as salted reader hashes) for non-negative integer
+    ids, as a categorical. Reproducible: drawn from a seeded stream. One random buffer is
+    base64-encoded once and sliced — 9 bytes encode to exactly 12 characters, so slice i is
+    id i — because formatting millions of ids one at a time dominated the generator."""
     span = int(ids.max()) + 1 if len(ids) else 1
     stream = np.random.default_rng([salt, int(rng.integers(2**31))])
-    raw = stream.bytes(16 * span).hex()
-    categories = [raw[i : i + 32] for i in range(0, len(raw), 32)]
+    text = identity_text(stream.bytes(IDENTITY_BYTES * span))
+    width = IDENTITY_BYTES * 4 // 3
+    categories = [text[i : i + width] for i in range(0, len(text), width)]
     return _categorical(ids.astype(np.int32), categories=categories)
