@@ -325,13 +325,13 @@ def _articles(
     topics = list(TOPIC_SHARE)
     share = np.array([TOPIC_SHARE[t] for t in topics], dtype=float)
     topic_idx = rng.choice(len(topics), size=n, p=share / share.sum())
-    authors = _pool(fake.name, 36)
+    authors = _pool(lambda: f"{fake.first_name()} {fake.last_name()}", 36)
     slots = {
         "country": _pool(fake.country, 60),
         "city": list(_CITIES),
         "state": _pool(fake.state, 50),
         "company": _pool(fake.company, 80),
-        "person": _pool(fake.name, 80),
+        "person": _pool(lambda: f"{fake.first_name()} {fake.last_name()}", 80),
         "leader": _pool(fake.last_name, 40),
     }
     # Publication times: spread over the window, mostly in working hours.
