@@ -53,9 +53,10 @@ def test_older_database_upgrades_in_place_keeping_its_events(tmp_path: Path) -> 
     con = connect(path)  # the new version opens it
     assert scalar(con.cursor(), "SELECT count(*) FROM reaction_events") == 4
     current = con.execute(
-        "SELECT reader_hash, kind_id, event_id FROM current_reactions ORDER BY reader_hash"
+        "SELECT reader_hash, kind_id, event_id, strftime(added_at, '%H:%M') "
+        "FROM current_reactions ORDER BY reader_hash"
     ).fetchall()
-    assert current == [("r1", "love", 3), ("r2", "sad", 4)]
+    assert current == [("r1", "love", 3, "01:01"), ("r2", "sad", 4, "01:02")]
 
 
 def test_database_from_a_newer_version_is_refused(tmp_path: Path) -> None:

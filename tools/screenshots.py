@@ -14,8 +14,12 @@ from playwright.sync_api import Page, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 PAGES = {"articles": "/"}
 
@@ -41,5 +45,7 @@ def main(base: str, out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "http://localhost:8501",
-         Path(sys.argv[2] if len(sys.argv) > 2 else "docs"))
+    main(
+        sys.argv[1] if len(sys.argv) > 1 else "http://localhost:8501",
+        Path(sys.argv[2] if len(sys.argv) > 2 else "docs"),
+    )

@@ -97,7 +97,8 @@ def derived_state_mismatches(cur: duckdb.DuckDBPyConnection) -> int:
             cur,
             """
             WITH truth AS (
-                SELECT article_id, reader_hash, kind_id, max(event_id) AS event_id
+                SELECT article_id, reader_hash, kind_id, max(event_id) AS event_id,
+                       arg_max(occurred_at, event_id) AS added_at
                 FROM reaction_events GROUP BY ALL HAVING arg_max(action, event_id) = 'add'
             ),
             diff AS (

@@ -29,6 +29,7 @@ from importlib import resources
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from faker import Faker
 
 from reactions.db import DEFAULT_REACTION_KINDS
@@ -541,11 +542,11 @@ def _events(
             "article_id": _categorical(
                 articles_ev[sort], categories=articles["article_id"].tolist()
             ),
-            "reader_hash": _identity_categorical(rng, readers_ev[sort], salt=1),
+            "reader_hash": _identity_column(rng, readers_ev[sort], salt=1),
             "kind_id": _categorical(kinds[sort], categories=list(KINDS)),
             "action": _categorical(actions[sort], categories=["remove", "add"]),
             "source": _categorical(np.zeros(len(sort), dtype=np.int8), categories=["synthetic"]),
-            "network_hash": _identity_categorical(rng, networks_ev[sort], salt=2),
+            "network_hash": _identity_column(rng, networks_ev[sort], salt=2),
         }
     )
     labels = pd.Series(
@@ -696,9 +697,19 @@ def _categorical(codes: np.ndarray, categories: list[str]) -> pd.Categorical[str
     return pd.Categorical.from_codes(codes, categories=pd.Index(categories), validate=False)
 
 
-def _identity_categorical(
+def _dictionary(codes: np.ndarray, categories: list[str]) -> pd.arrays.ArrowExtensionArray:
+    """Codes into an Arrow dictionary column. Unlike a pandas categorical it skips the
+    uniqueness pass over the categories (1.8 s for 3M identities at 10M events), and it
+    reaches DuckDB as Arrow without a conversion."""
+    array = pa.DictionaryArray.from_arrays(
+        pa.array(codes.astype(np.int32, copy=False)), pa.array(categories, type=pa.string())
+    )
+    return pd.arrays.ArrowExtensionArray(array)
+
+
+def _identity_column(
     rng: np.random.Generator, ids: np.ndarray, *, salt: int
-) -> pd.Categorical[str]:
+) -> pd.arrays.ArrowExtensionArray:
     """Opaque identities (the same shape as salted reader hashes) for non-negative integer
     ids, as a categorical. Reproducible: drawn from a seeded stream. One random buffer is
     base64-encoded once and sliced — 9 bytes encode to exactly 12 characters, so slice i is
@@ -708,4 +719,4 @@ def _identity_categorical(
     text = identity_text(stream.bytes(IDENTITY_BYTES * span))
     width = IDENTITY_BYTES * 4 // 3
     categories = [text[i : i + width] for i in range(0, len(text), width)]
-    return _categorical(ids.astype(np.int32), categories=categories)
+    return _dictionary(ids, categories)

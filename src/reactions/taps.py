@@ -196,15 +196,15 @@ def _apply(
     readers = sorted(set(reader_hashes))
     # Every current row of the touched readers (all their articles): the derived table is
     # rewritten per reader, which keeps it to one delete and one insert.
-    held: dict[tuple[str, str], dict[str, int]] = {}
+    held: dict[tuple[str, str], dict[str, tuple[int, datetime]]] = {}
     # `IN (?, …)` rather than list_contains: only an IN list of values uses the reader index.
     in_readers = f"reader_hash IN ({', '.join('?' * len(readers))})"
-    for article_id, reader_hash, kind_id, event_id in cur.execute(
-        "SELECT article_id, reader_hash, kind_id, event_id FROM current_reactions "
+    for article_id, reader_hash, kind_id, event_id, added_at in cur.execute(
+        "SELECT article_id, reader_hash, kind_id, event_id, added_at FROM current_reactions "
         f"WHERE {in_readers} ORDER BY event_id",
         readers,
     ).fetchall():
-        held.setdefault((article_id, reader_hash), {})[kind_id] = event_id
+        held.setdefault((article_id, reader_hash), {})[kind_id] = (event_id, added_at)
     had_rows = bool(held)
 
     assert state.next_event_id is not None
@@ -224,7 +224,7 @@ def _apply(
                 (event_id, at, tap.article_id, reader_hash, kind, action, tap.source, network)
             )
             if action == "add":
-                current[kind] = event_id
+                current[kind] = (event_id, at)
             else:
                 del current[kind]
         outcomes.append(TapOutcome(tap.article_id, reader_hash, before, tuple(current), ids))
@@ -235,8 +235,8 @@ def _apply(
     _insert_rows(
         cur,
         "current_reactions",
-        ("article_id", "reader_hash", "kind_id", "event_id"),
-        [(a, r, k, e) for (a, r), kinds in held.items() for k, e in kinds.items()],
+        ("article_id", "reader_hash", "kind_id", "event_id", "added_at"),
+        [(a, r, k, e, t) for (a, r), kinds in held.items() for k, (e, t) in kinds.items()],
     )
     state.next_event_id = next_id
     return outcomes

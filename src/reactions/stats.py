@@ -1,0 +1,57 @@
+"""Shares with their uncertainty, lift against a norm, change against a previous period.
+Pure functions on numbers and arrays; no database, no Streamlit."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+Z_95 = 1.959964  # two-sided 95 %
+# Below this many reactions a share is flagged "few reactions": its interval is wide enough
+# that the point estimate alone would mislead.
+FEW_REACTIONS = 30
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def wilson_interval(
+    successes: npt.ArrayLike, totals: npt.ArrayLike, z: float = Z_95
+) -> tuple[FloatArray, FloatArray]:
+    """Wilson score interval for binomial shares, elementwise. A total of 0 gives (0, 1):
+    with no reactions, nothing is known."""
+    k = np.asarray(successes, dtype=float)
+    n = np.asarray(totals, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(n > 0, k / n, 0.0)
+        denominator = 1 + z * z / n
+        centre = (p + z * z / (2 * n)) / denominator
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    low = np.where(n > 0, np.clip(centre - half, 0.0, 1.0), 0.0)
+    high = np.where(n > 0, np.clip(centre + half, 0.0, 1.0), 1.0)
+    return low, high
+
+
+def conservative_share(successes: npt.ArrayLike, totals: npt.ArrayLike) -> FloatArray:
+    """The lower Wilson bound: what rankings by share use, so 3 of 3 does not beat 2,400
+    of 3,000."""
+    return wilson_interval(successes, totals)[0]
+
+
+def share(part: float, whole: float) -> float | None:
+    return part / whole if whole else None
+
+
+def change(current: float, previous: float) -> float | None:
+    """Relative change against the previous period; None when there is nothing to compare."""
+    if previous == 0:
+        return None
+    return (current - previous) / previous
+
+
+def lift(article_share: float, norm_share: float) -> float | None:
+    """How many times the norm: 2.4 reads "2.4× the topic norm"."""
+    if not norm_share or math.isnan(norm_share):
+        return None
+    return article_share / norm_share
