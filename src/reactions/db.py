@@ -199,12 +199,33 @@ def _005_current_reactions_added_at(cur: duckdb.DuckDBPyConnection) -> None:
     index_current_reactions(cur)
 
 
+# One colour per kind, used by every chart; moods read at a glance (anger red, love pink).
+DEFAULT_KIND_COLORS = {
+    "like": "#2563eb",
+    "dislike": "#64748b",
+    "love": "#db2777",
+    "funny": "#f59e0b",
+    "angry": "#dc2626",
+    "sad": "#7c3aed",
+    "wow": "#0d9488",
+}
+
+
+def _006_reaction_kind_colors(cur: duckdb.DuckDBPyConnection) -> None:
+    cur.execute("ALTER TABLE reaction_kinds ADD COLUMN color VARCHAR NOT NULL DEFAULT '#94a3b8'")
+    cur.executemany(
+        "UPDATE reaction_kinds SET color = ? WHERE kind_id = ?",
+        [(color, kind) for kind, color in DEFAULT_KIND_COLORS.items()],
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("001_core_tables", _001_core_tables),
     ("002_default_reaction_kinds", _002_default_reaction_kinds),
     ("003_current_reactions", _003_current_reactions),
     ("004_synthetic_labels", _004_synthetic_labels),
     ("005_current_reactions_added_at", _005_current_reactions_added_at),
+    ("006_reaction_kind_colors", _006_reaction_kind_colors),
 )
 
 

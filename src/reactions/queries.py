@@ -18,10 +18,11 @@ SIGNED = "CASE action WHEN 'add' THEN 1 WHEN 'remove' THEN -1 ELSE 0 END"
 
 
 def reaction_kinds(cur: duckdb.DuckDBPyConnection, *, enabled_only: bool = True) -> pd.DataFrame:
-    """The configured kinds in display order: kind_id, label, emoji, sentiment, position, enabled."""
+    """The configured kinds in display order: kind_id, label, emoji, sentiment, position,
+    enabled, color."""
     where = "WHERE enabled" if enabled_only else ""
     return cur.execute(
-        f"SELECT kind_id, label, emoji, sentiment, position, enabled "
+        f"SELECT kind_id, label, emoji, sentiment, position, enabled, color "
         f"FROM reaction_kinds {where} ORDER BY position"
     ).df()
 

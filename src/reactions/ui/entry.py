@@ -4,17 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from reactions.ui import articles_page
+from reactions.ui import pages
 
 st.set_page_config(page_title="Reactions", page_icon="👍", layout="wide")
 
-page = st.navigation(
-    {
-        "Newsroom": [
-            st.Page(
-                articles_page.render, title="Articles", icon="📰", url_path="articles", default=True
-            )
-        ]
-    }
-)
+page = st.navigation({"Newsroom": pages.EDITOR_PAGES})
 page.run()

@@ -1,0 +1,162 @@
+"""Plotly figure builders: DataFrame in, Figure out. No Streamlit.
+
+Every chart that shows kinds takes a `KindStyle`, built once from the `reaction_kinds` table,
+so a kind has the same colour, name and order on every page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+FONT = {"family": "Source Sans Pro, Noto Color Emoji, sans-serif", "size": 13}
+
+
+@dataclass(frozen=True)
+class KindStyle:
+    order: tuple[str, ...]  # kind ids in display order
+    names: dict[str, str]  # "😡 Angry"
+    colors: dict[str, str]  # "#dc2626"
+
+    @classmethod
+    def from_kinds(cls, kinds: pd.DataFrame) -> KindStyle:
+        ids = [str(k) for k in kinds["kind_id"]]
+        names = {
+            str(k): f"{e} {lbl}"
+            for k, e, lbl in zip(kinds["kind_id"], kinds["emoji"], kinds["label"], strict=True)
+        }
+        colors = {str(k): str(c) for k, c in zip(kinds["kind_id"], kinds["color"], strict=True)}
+        return cls(tuple(ids), names, colors)
+
+    def present(self, kinds: set[str]) -> list[str]:
+        return [k for k in self.order if k in kinds]
+
+
+def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left"},
+        font=FONT,
+        xaxis_title=x_title,
+        yaxis_title=y_title,
+        legend={"orientation": "h", "y": -0.2, "title": {"text": ""}},
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        hovermode="x unified",
+        template="plotly_white",
+    )
+    return fig
+
+
+def mix_over_time(
+    long: pd.DataFrame, style: KindStyle, *, share: bool, interval: str, tz: str
+) -> go.Figure:
+    """Stacked area of reactions per kind per bucket; `share` stacks to 100 %."""
+    fig = go.Figure()
+    wide = long.pivot_table(
+        index="bucket", columns="kind_id", values="reactions", aggfunc="sum"
+    ).fillna(0)
+    for kind in style.present(set(wide.columns)):
+        fig.add_trace(
+            go.Scatter(
+                x=wide.index,
+                y=wide[kind],
+                name=style.names[kind],
+                mode="lines",
+                stackgroup="mix",
+                groupnorm="percent" if share else "",
+                line={"width": 0.5, "color": style.colors[kind]},
+                fillcolor=style.colors[kind],
+                hovertemplate="%{y:,.1f}%" if share else "%{y:,}",
+            )
+        )
+    y_title = "Share of reactions (%)" if share else "Reactions"
+    title = "Reaction mix over time" + (" (100 % stacked)" if share else "")
+    return _layout(fig, title, f"{interval.capitalize()} ({tz})", y_title)
+
+
+def breakdown(counts: pd.Series, low: pd.Series, high: pd.Series, style: KindStyle) -> go.Figure:
+    """Horizontal bars of each kind's true share, with its 95 % interval."""
+    kinds = style.present(set(counts.index))
+    total = float(counts.sum())
+    shares = np.array([counts[k] / total * 100 if total else 0.0 for k in kinds])
+    fig = go.Figure(
+        go.Bar(
+            y=[style.names[k] for k in kinds],
+            x=shares,
+            orientation="h",
+            marker_color=[style.colors[k] for k in kinds],
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": [high[k] * 100 - s for k, s in zip(kinds, shares, strict=True)],
+                "arrayminus": [s - low[k] * 100 for k, s in zip(kinds, shares, strict=True)],
+                "color": "#334155",
+                "thickness": 1,
+            },
+            text=[f"{s:.1f}% ({int(counts[k]):,})" for k, s in zip(kinds, shares, strict=True)],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    fig = _layout(
+        fig, "Breakdown (share of reactions, 95 % interval)", "Share of reactions (%)", ""
+    )
+    fig.update_layout(hovermode="closest", showlegend=False)
+    return fig
+
+
+def since_publication(long: pd.DataFrame, style: KindStyle) -> go.Figure:
+    """Cumulative standing reactions per kind by hours since publication."""
+    fig = go.Figure()
+    if not long.empty:
+        wide = long.pivot_table(
+            index="hours_since_publish", columns="kind_id", values="reactions", aggfunc="sum"
+        ).fillna(0)
+        wide = wide.reindex(range(int(wide.index.min()), int(wide.index.max()) + 1), fill_value=0)
+        cumulative = wide.cumsum()
+        for kind in style.present(set(cumulative.columns)):
+            fig.add_trace(
+                go.Scatter(
+                    x=cumulative.index,
+                    y=cumulative[kind],
+                    name=style.names[kind],
+                    mode="lines",
+                    line={"color": style.colors[kind], "width": 2},
+                    hovertemplate="%{y:,}",
+                )
+            )
+    return _layout(
+        fig, "Reactions since publication (cumulative)", "Hours since publication", "Reactions"
+    )
+
+
+def topic_heatmap(shares: pd.DataFrame, counts: pd.DataFrame, style: KindStyle) -> go.Figure:
+    """Topics × kinds, each cell the kind's share of the topic's reactions."""
+    kinds = style.present(set(shares.columns))
+    z = shares[kinds].to_numpy() * 100
+    text = [[f"{v:.1f}%" for v in row] for row in z]
+    custom = counts[kinds].to_numpy()
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[style.names[k] for k in kinds],
+            y=list(shares.index),
+            text=text,
+            texttemplate="%{text}",
+            customdata=custom,
+            colorscale="Blues",
+            zmin=0,
+            colorbar={"title": {"text": "Share (%)"}},
+            hovertemplate="%{y} · %{x}: %{z:.1f}% (%{customdata:,} reactions)<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    fig = _layout(
+        fig, "How each topic's readers react (share of the topic's reactions)", "Reaction", "Topic"
+    )
+    fig.update_layout(hovermode="closest")
+    return fig

@@ -1,0 +1,246 @@
+"""The figures the editors' dashboard shows, as DataFrames. No Streamlit.
+
+Everything counts *standing* reactions (`current_reactions`: added and not undone or switched
+away) by the time they were added, so a figure under any filter can be recomputed from the
+raw event log — the tests do exactly that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from reactions.filters import INTERVALS, Filters, Known, reaction_predicate
+
+TOP_LIMIT = 200  # articles listed in the top table
+
+
+def known_values(cur: duckdb.DuckDBPyConnection) -> Known:
+    topics, authors, tags, kinds = cur.execute(
+        """
+        SELECT (SELECT coalesce(list(DISTINCT topic), []) FROM articles),
+               (SELECT coalesce(list(DISTINCT author), []) FROM articles WHERE author <> ''),
+               (SELECT coalesce(list(DISTINCT t), []) FROM (SELECT unnest(tags) AS t FROM articles)),
+               (SELECT coalesce(list(kind_id), []) FROM reaction_kinds)
+        """
+    ).fetchall()[0]
+    return Known(frozenset(topics), frozenset(authors), frozenset(tags), frozenset(kinds))
+
+
+def local_bucket(f: Filters, column: str = "c.added_at") -> str:
+    """SQL for the start of the interval bucket holding `column`, in the editor's timezone.
+    The interval and the zone come from allowlists (INTERVALS, zoneinfo), never raw input."""
+    assert f.interval in INTERVALS
+    local = column if f.tz == "UTC" else f"timezone('{f.zone.key}', timezone('UTC', {column}))"
+    return f"date_trunc('{f.interval}', {local})"
+
+
+@dataclass(frozen=True)
+class Kpis:
+    reactions: int
+    readers: int
+    articles: int
+    net_sentiment: float | None  # mean kind sentiment, −1 … +1
+
+
+def kpis(cur: duckdb.DuckDBPyConnection, f: Filters) -> tuple[Kpis, Kpis | None]:
+    """The period's KPIs and, when the range is bounded, the previous period's."""
+    previous = f.previous()
+    lo, hi = f.utc_bounds()
+    plo = previous.utc_bounds()[0] if previous else None
+    where = reaction_predicate(f, start=plo or lo, end=hi)
+    # One scan covers both periods; each aggregate keeps the rows of its own period.
+    split = "c.added_at >= ?" if previous else "TRUE"
+    before = "c.added_at < ?" if previous else "FALSE"
+    sql = f"""
+        SELECT count(*) FILTER (WHERE {split}),
+               count(DISTINCT c.reader_hash) FILTER (WHERE {split}),
+               count(DISTINCT c.article_id) FILTER (WHERE {split}),
+               avg(k.sentiment) FILTER (WHERE {split}),
+               count(*) FILTER (WHERE {before}),
+               count(DISTINCT c.reader_hash) FILTER (WHERE {before}),
+               count(DISTINCT c.article_id) FILTER (WHERE {before}),
+               avg(k.sentiment) FILTER (WHERE {before})
+        FROM current_reactions c JOIN reaction_kinds k USING (kind_id)
+        WHERE {where.sql}
+    """
+    flags: list[Any] = [lo] * 8 if previous else []
+    row = cur.execute(sql, flags + where.params).fetchall()[0]
+    now = Kpis(int(row[0]), int(row[1]), int(row[2]), _float(row[3]))
+    then = Kpis(int(row[4]), int(row[5]), int(row[6]), _float(row[7])) if previous else None
+    return now, then
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def mix_over_time(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """bucket (local time), kind_id, reactions — one row per non-empty bucket and kind."""
+    where = reaction_predicate(f)
+    return cur.execute(
+        f"""
+        SELECT {local_bucket(f)} AS bucket, c.kind_id, count(*) AS reactions
+        FROM current_reactions c WHERE {where.sql}
+        GROUP BY ALL ORDER BY bucket, c.kind_id
+        """,
+        where.params,
+    ).df()
+
+
+def counts_by_article(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """article_id, kind_id, reactions for every article with reactions in the filter."""
+    where = reaction_predicate(f)
+    return cur.execute(
+        f"SELECT c.article_id, c.kind_id, count(*) AS reactions "
+        f"FROM current_reactions c WHERE {where.sql} GROUP BY ALL",
+        where.params,
+    ).df()
+
+
+def wide_counts(long: pd.DataFrame, index: str, kinds: list[str]) -> pd.DataFrame:
+    """Long (index, kind_id, reactions) → one row per index value, a column per kind, and
+    `total`."""
+    wide = (
+        long.pivot_table(index=index, columns="kind_id", values="reactions", aggfunc="sum")
+        .reindex(columns=kinds)
+        .fillna(0)
+        .astype("int64")
+    )
+    wide.columns.name = None
+    wide["total"] = wide[kinds].sum(axis=1)
+    return wide
+
+
+def top_articles(cur: duckdb.DuckDBPyConnection, f: Filters, kinds: list[str]) -> pd.DataFrame:
+    """Every article with reactions in the filter: metadata, a count per kind and `total`."""
+    wide = wide_counts(counts_by_article(cur, f), "article_id", kinds)
+    if wide.empty:
+        return wide.reset_index()
+    meta = (
+        cur.execute(
+            "SELECT article_id, title, topic, author, published_at FROM articles "
+            "WHERE list_contains(?, article_id)",
+            [wide.index.tolist()],
+        )
+        .df()
+        .set_index("article_id")
+    )
+    return meta.join(wide, how="inner").reset_index()
+
+
+def article(cur: duckdb.DuckDBPyConnection, article_id: str) -> dict[str, Any] | None:
+    rows = cur.execute(
+        "SELECT article_id, title, dek, body, url, topic, tags, author, dateline, "
+        "published_at, updated_at FROM articles WHERE article_id = ?",
+        [article_id],
+    ).df()
+    if rows.empty:
+        return None
+    info = {str(k): v for k, v in rows.iloc[0].to_dict().items()}
+    info["tags"] = [str(t) for t in (info["tags"] if info["tags"] is not None else [])]
+    return info
+
+
+def article_filter(f: Filters, article_id: str) -> tuple[str, list[object]]:
+    """The filter's range and kinds, narrowed to one article (its own topic, author and tags
+    are what they are, so those filters do not apply on the detail page)."""
+    narrowed = Filters(
+        preset=f.preset, start=f.start, end=f.end, kinds=f.kinds, interval=f.interval, tz=f.tz
+    )
+    where = reaction_predicate(narrowed)
+    return f"{where.sql} AND c.article_id = ?", [*where.params, article_id]
+
+
+def article_breakdown(cur: duckdb.DuckDBPyConnection, f: Filters, article_id: str) -> pd.DataFrame:
+    sql, params = article_filter(f, article_id)
+    return cur.execute(
+        f"SELECT c.kind_id, count(*) AS reactions FROM current_reactions c WHERE {sql} "
+        "GROUP BY ALL",
+        params,
+    ).df()
+
+
+def article_timeline(cur: duckdb.DuckDBPyConnection, f: Filters, article_id: str) -> pd.DataFrame:
+    """hours_since_publish (whole hours), kind_id, reactions."""
+    sql, params = article_filter(f, article_id)
+    return cur.execute(
+        f"""
+        SELECT floor(epoch(c.added_at - a.published_at) / 3600)::BIGINT AS hours_since_publish,
+               c.kind_id, count(*) AS reactions
+        FROM current_reactions c JOIN articles a USING (article_id)
+        WHERE {sql} GROUP BY ALL ORDER BY 1, 2
+        """,
+        params,
+    ).df()
+
+
+def article_transitions(
+    cur: duckdb.DuckDBPyConnection, f: Filters, article_id: str
+) -> pd.DataFrame:
+    """What readers of this article left, and for what: from_kind, to_kind (NULL for an
+    undo), readers — from the event log, where a switch is a remove and an add by the same
+    reader at the same instant. In the filter's date range."""
+    lo, hi = f.utc_bounds()
+    return cur.execute(
+        """
+        WITH removes AS (
+            SELECT reader_hash, occurred_at, kind_id FROM reaction_events
+            WHERE article_id = ? AND action = 'remove'
+              AND (?::TIMESTAMP IS NULL OR occurred_at >= ?)
+              AND (?::TIMESTAMP IS NULL OR occurred_at < ?)
+        ),
+        adds AS (
+            SELECT reader_hash, occurred_at, kind_id FROM reaction_events
+            WHERE article_id = ? AND action = 'add'
+        )
+        SELECT r.kind_id AS from_kind, a.kind_id AS to_kind, count(*) AS readers
+        FROM removes r LEFT JOIN adds a USING (reader_hash, occurred_at)
+        GROUP BY ALL ORDER BY readers DESC
+        """,
+        [article_id, lo, lo, hi, hi, article_id],
+    ).df()
+
+
+def topic_counts(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """topic, kind_id, reactions in the filter."""
+    where = reaction_predicate(f)
+    return cur.execute(
+        f"""
+        SELECT a.topic, c.kind_id, count(*) AS reactions
+        FROM current_reactions c JOIN articles a USING (article_id)
+        WHERE {where.sql} GROUP BY ALL
+        """,
+        where.params,
+    ).df()
+
+
+def topic_trend(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """topic, bucket (local time), reactions."""
+    where = reaction_predicate(f)
+    return cur.execute(
+        f"""
+        SELECT a.topic, {local_bucket(f)} AS bucket, count(*) AS reactions
+        FROM current_reactions c JOIN articles a USING (article_id)
+        WHERE {where.sql} GROUP BY ALL ORDER BY 1, 2
+        """,
+        where.params,
+    ).df()
+
+
+def previous_topic_totals(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.Series:
+    """Reactions per topic in the previous period (empty for all time)."""
+    previous = f.previous()
+    if previous is None:
+        return pd.Series(dtype="int64")
+    counts = topic_counts(cur, previous)
+    return counts.groupby("topic")["reactions"].sum()
+
+
+def latest_event_time(cur: duckdb.DuckDBPyConnection) -> datetime | None:
+    value = cur.execute("SELECT max(added_at) FROM current_reactions").fetchall()[0][0]
+    return value if isinstance(value, datetime) else None

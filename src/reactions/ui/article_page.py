@@ -1,0 +1,136 @@
+"""Article detail: the article as readers saw it, its breakdown with intervals, its curve since
+publication, what readers switched between, and how it differs from its topic's norm."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from reactions import charts, dashboard
+from reactions.stats import FEW_REACTIONS, lift, wilson_interval
+from reactions.ui.context import PageContext, page_context
+from reactions.ui.format import local
+
+
+def render() -> None:
+    ctx = page_context(extra_params=("id",))
+    article_id = st.query_params.get("id")
+    info = dashboard.article(ctx.cur, article_id) if article_id else None
+    if info is None:
+        st.title("Article")
+        if article_id:
+            st.error(
+                f"No article with id {article_id[:80]!r}. Pick one from the Overview's top table."
+            )
+        else:
+            st.info("Select an article in the Overview's top table to see its detail here.")
+        return
+    header(info, ctx.filters.tz)
+    breakdown = dashboard.article_breakdown(ctx.cur, ctx.filters, info["article_id"])
+    counts = breakdown.set_index("kind_id")["reactions"].reindex(
+        list(ctx.style.order), fill_value=0
+    )
+    total = int(counts.sum())
+    st.caption(
+        f"Standing reactions added {ctx.filters.describe_range()}"
+        + (f", kinds: {', '.join(ctx.filters.kinds)}" if ctx.filters.kinds else "")
+    )
+    if total == 0:
+        st.info("No reactions to this article in this range.")
+        return
+    low, high = wilson_interval(counts.to_numpy(), total)
+    left, right = st.columns([3, 2])
+    left.plotly_chart(
+        charts.breakdown(
+            counts, pd.Series(low, counts.index), pd.Series(high, counts.index), ctx.style
+        ),
+        width="stretch",
+    )
+    right.dataframe(
+        breakdown_table(counts, low, high, ctx),
+        hide_index=True,
+        column_config={"share": st.column_config.NumberColumn("Share", format="%.1f%%")},
+    )
+    if total < FEW_REACTIONS:
+        right.warning(f"Few reactions ({total}): the shares are uncertain; see the intervals.")
+    topic_norm(ctx, info, counts)
+    timeline = dashboard.article_timeline(ctx.cur, ctx.filters, info["article_id"])
+    st.plotly_chart(charts.since_publication(timeline, ctx.style), width="stretch")
+    transitions(ctx, info["article_id"])
+
+
+def header(info: dict[str, Any], tz: str) -> None:
+    st.title(info["title"])
+    if info["dek"]:
+        st.markdown(f"*{info['dek']}*")
+    published = local(info["published_at"], tz)
+    updated = local(info["updated_at"], tz)
+    parts = [f"Published {published:%b %d, %Y %H:%M}" if published is not None else ""]
+    if updated is not None:
+        parts.append(f"updated {updated:%b %d, %Y %H:%M}")
+    parts.append(f"({tz})")
+    meta = [info["topic"], info["author"], info["dateline"], ", ".join(info["tags"])]
+    st.caption(" ".join(p for p in parts if p) + " · " + " · ".join(m for m in meta if m))
+
+
+def breakdown_table(counts: pd.Series, low: Any, high: Any, ctx: PageContext) -> pd.DataFrame:
+    total = int(counts.sum())
+    return pd.DataFrame(
+        {
+            "reaction": [ctx.style.names[k] for k in counts.index],
+            "count": counts.to_numpy(),
+            "share": counts.to_numpy() / total * 100,
+            "95 % interval": [
+                f"{lo * 100:.1f}–{hi * 100:.1f}%" for lo, hi in zip(low, high, strict=True)
+            ],
+        }
+    )
+
+
+def topic_norm(ctx: PageContext, info: dict[str, Any], counts: pd.Series) -> None:
+    """Each kind's share against the same topic's share in the same range."""
+    topic_counts = dashboard.topic_counts(ctx.cur, ctx.filters)
+    norm = topic_counts[topic_counts["topic"] == info["topic"]].set_index("kind_id")["reactions"]
+    norm_total = float(norm.sum())
+    total = float(counts.sum())
+    if not norm_total:
+        return
+    low, high = wilson_interval(counts.to_numpy(), total)
+    lines = []
+    for i, kind in enumerate(counts.index):
+        norm_share = float(norm.get(kind, 0)) / norm_total
+        ratio = lift(counts[kind] / total, norm_share)
+        if ratio is None:
+            continue
+        if low[i] > norm_share or high[i] < norm_share:  # outside the interval: a real difference
+            lines.append(
+                f"**{ctx.style.names[kind]}** {ratio:.1f}× the {info['topic']} norm "
+                f"({counts[kind] / total:.1%} vs {norm_share:.1%})"
+            )
+    st.markdown("#### Against the topic norm")
+    if lines:
+        st.markdown("\n".join(f"- {line}" for line in lines))
+    else:
+        st.caption(f"No kind differs from the {info['topic']} norm beyond its 95 % interval.")
+
+
+def transitions(ctx: PageContext, article_id: str) -> None:
+    moves = dashboard.article_transitions(ctx.cur, ctx.filters, article_id)
+    st.markdown("#### Switches and undos")
+    if moves.empty:
+        st.caption("No reader switched or undid a reaction here in this range.")
+        return
+    names = ctx.style.names
+    table = pd.DataFrame(
+        {
+            "left": [names.get(k, k) for k in moves["from_kind"]],
+            "for": [
+                names.get(k, k) if isinstance(k, str) else "nothing (undo)"
+                for k in moves["to_kind"]
+            ],
+            "readers": moves["readers"],
+        }
+    )
+    st.dataframe(table, hide_index=True)

@@ -1,0 +1,60 @@
+"""Cached reads for the dashboard. Results live `REFRESH_SECONDS` at most, the same interval
+the live fragments rerun on, so a reader's tap shows within that time; writers call
+`forget()` to drop them at once."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from reactions import dashboard
+from reactions.filters import Filters, Known
+from reactions.queries import reaction_kinds
+from reactions.ui.resources import get_store
+
+REFRESH_SECONDS = 10
+
+
+def _cur() -> duckdb.DuckDBPyConnection:
+    return get_store().cursor()
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def known(db: str) -> Known:
+    return dashboard.known_values(_cur())
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def kinds(db: str) -> pd.DataFrame:
+    return reaction_kinds(_cur(), enabled_only=False)
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def kpis(db: str, f: Filters) -> tuple[dashboard.Kpis, dashboard.Kpis | None]:
+    return dashboard.kpis(_cur(), f)
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def mix(db: str, f: Filters) -> pd.DataFrame:
+    return dashboard.mix_over_time(_cur(), f)
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def top(db: str, f: Filters, kind_ids: tuple[str, ...]) -> pd.DataFrame:
+    return dashboard.top_articles(_cur(), f, list(kind_ids))
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def topics(db: str, f: Filters) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    cur = _cur()
+    return (
+        dashboard.topic_counts(cur, f),
+        dashboard.topic_trend(cur, f),
+        dashboard.previous_topic_totals(cur, f),
+    )
+
+
+def forget() -> None:
+    """Drop every cached figure (after a write this process made)."""
+    st.cache_data.clear()

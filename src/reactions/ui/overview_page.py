@@ -1,0 +1,171 @@
+"""Overview: KPIs against the previous period, the reaction mix over time, top articles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from reactions import charts
+from reactions.stats import FEW_REACTIONS, conservative_share, wilson_interval
+from reactions.ui import data
+from reactions.ui.context import PageContext, page_context
+from reactions.ui.format import delta, local_column, sentence, sentiment
+
+TOTAL = "total"
+
+
+def render() -> None:
+    ctx = page_context(extra_params=("share", "sort"))
+    st.title("Overview")
+    st.caption(
+        f"{sentence(ctx.filters.describe_range())} · times in {ctx.filters.tz} · "
+        f"refreshes every {data.REFRESH_SECONDS} s"
+    )
+    live(ctx)
+
+
+@st.fragment(run_every=data.REFRESH_SECONDS)
+def live(ctx: PageContext) -> None:
+    f = ctx.filters
+    now, before = data.kpis(ctx.db, f)
+    cols = st.columns(4)
+    cols[0].metric(
+        "Reactions",
+        f"{now.reactions:,}",
+        delta(now.reactions, before.reactions if before else None),
+    )
+    cols[1].metric(
+        "Reacting readers",
+        f"{now.readers:,}",
+        delta(now.readers, before.readers if before else None),
+    )
+    cols[2].metric(
+        "Articles reacted to",
+        f"{now.articles:,}",
+        delta(now.articles, before.articles if before else None),
+    )
+    cols[3].metric(
+        "Net sentiment",
+        sentiment(now.net_sentiment),
+        delta(now.net_sentiment, before.net_sentiment if before else None, points=True),
+        help="Mean sentiment of the reactions: +1 all positive kinds, −1 all negative.",
+    )
+    if before is not None:
+        st.caption(f"Changes compare with {f.previous().describe_range()}.")  # type: ignore[union-attr]
+    if now.reactions == 0:
+        st.info("No reactions in this range. Widen the dates or clear a filter.")
+        return
+    _mix_chart(ctx)
+    _top_table(ctx)
+
+
+def _mix_chart(ctx: PageContext) -> None:
+    share = st.toggle(
+        "Show as 100 % shares", key="share_toggle", value=st.query_params.get("share") == "1"
+    )
+    if share:
+        st.query_params["share"] = "1"
+    elif "share" in st.query_params:
+        del st.query_params["share"]
+    long = data.mix(ctx.db, ctx.filters)
+    st.plotly_chart(
+        charts.mix_over_time(
+            long, ctx.style, share=share, interval=ctx.filters.interval, tz=ctx.filters.tz
+        ),
+        width="stretch",
+    )
+
+
+def _sort_options(ctx: PageContext) -> dict[str, str]:
+    options = {TOTAL: "Total reactions"}
+    for kind in ctx.style.order:
+        options[f"{kind}:count"] = f"{ctx.style.names[kind]} — count"
+        options[f"{kind}:share"] = f"{ctx.style.names[kind]} — share (conservative)"
+    return options
+
+
+def _top_table(ctx: PageContext) -> None:
+    st.subheader("Top articles")
+    options = _sort_options(ctx)
+    wanted = st.query_params.get("sort", TOTAL)
+    sort = st.selectbox(
+        "Rank by",
+        list(options),
+        format_func=lambda o: options[o],
+        index=list(options).index(wanted) if wanted in options else 0,
+        key="top_sort",
+        help="Shares rank by the low end of their 95 % interval, so an article "
+        "with 3 reactions cannot top one with 3,000.",
+    )
+    if sort != TOTAL:
+        st.query_params["sort"] = sort
+    elif "sort" in st.query_params:
+        del st.query_params["sort"]
+    table = ranked_articles(data.top(ctx.db, ctx.filters, ctx.style.order), ctx, sort)
+    if table.empty:
+        st.info("No articles with reactions in this range.")
+        return
+    shown = table.head(50)
+    columns: dict[str, Any] = {
+        "title": st.column_config.TextColumn("Article", width="large"),
+        "topic": "Topic",
+        "author": "Author",
+        "published": st.column_config.DatetimeColumn(
+            f"Published ({ctx.filters.tz})", format="YYYY-MM-DD HH:mm"
+        ),
+        TOTAL: st.column_config.NumberColumn("Reactions", format="%d"),
+        "mix": st.column_config.BarChartColumn(
+            "Mix", y_min=0, y_max=1, help="Share of each kind, in legend order"
+        ),
+    }
+    if sort != TOTAL:
+        kind = sort.split(":")[0]
+        columns["share"] = st.column_config.NumberColumn(
+            f"{ctx.style.names[kind]} share", format="%.1f%%"
+        )
+        columns["interval"] = st.column_config.TextColumn("95 % interval")
+    for kind in ctx.style.order:
+        columns[kind] = st.column_config.NumberColumn(ctx.style.names[kind], format="%d")
+    columns["few"] = st.column_config.CheckboxColumn(
+        "Few reactions", help=f"Fewer than {FEW_REACTIONS}: shares are uncertain"
+    )
+    event = st.dataframe(
+        shown[list(columns)],
+        column_config=columns,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="top_table",
+    )
+    st.caption(f"{len(table):,} articles with reactions; top 50 shown. Select a row to open it.")
+    rows = event.selection.rows if event is not None else []
+    if rows:
+        from reactions.ui import pages
+
+        st.switch_page(
+            pages.ARTICLE,
+            query_params={**ctx.filters.to_query(), "id": str(shown.iloc[rows[0]]["article_id"])},
+        )
+
+
+def ranked_articles(table: pd.DataFrame, ctx: PageContext, sort: str) -> pd.DataFrame:
+    """The top table in display order, with its derived columns (local time, mix, shares)."""
+    if table.empty:
+        return table
+    kinds = list(ctx.style.order)
+    out = table.copy()
+    out["published"] = local_column(out["published_at"], ctx.filters.tz)
+    totals = out[TOTAL].to_numpy()
+    out["mix"] = list(np.divide(out[kinds].to_numpy(), np.maximum(totals, 1)[:, None]))
+    out["few"] = totals < FEW_REACTIONS
+    if sort == TOTAL:
+        return out.sort_values([TOTAL, "article_id"], ascending=[False, True])
+    kind, how = sort.split(":")
+    low, high = wilson_interval(out[kind], totals)
+    out["share"] = out[kind] / np.maximum(totals, 1) * 100
+    out["interval"] = [f"{lo * 100:.1f}–{hi * 100:.1f}%" for lo, hi in zip(low, high, strict=True)]
+    out["rank_key"] = out[kind] if how == "count" else conservative_share(out[kind], totals)
+    return out.sort_values(["rank_key", TOTAL, "article_id"], ascending=[False, False, True])

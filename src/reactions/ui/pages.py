@@ -1,0 +1,16 @@
+"""The app's pages, defined once so pages can link to each other (st.switch_page).
+
+Each page is a file in views/ (paths relative to entry.py, the main script): AppTest can
+switch only to file-based pages."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+OVERVIEW = st.Page(
+    "views/overview.py", title="Overview", icon="📊", url_path="overview", default=True
+)
+ARTICLE = st.Page("views/article.py", title="Article detail", icon="📰", url_path="article")
+TOPICS = st.Page("views/topics.py", title="Topics", icon="🗂️", url_path="topics")
+
+EDITOR_PAGES = [OVERVIEW, ARTICLE, TOPICS]

@@ -1,0 +1,66 @@
+"""Topics: which topic draws which reaction, and each topic's volume and trend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from reactions import charts
+from reactions.dashboard import wide_counts
+from reactions.ui import data
+from reactions.ui.context import page_context
+from reactions.ui.format import delta, sentence
+
+
+def render() -> None:
+    ctx = page_context()
+    st.title("Topics")
+    st.caption(f"{sentence(ctx.filters.describe_range())} · times in {ctx.filters.tz}")
+    counts, trend, previous = data.topics(ctx.db, ctx.filters)
+    if counts.empty:
+        st.info("No reactions in this range. Widen the dates or clear a filter.")
+        return
+    kinds = list(ctx.style.order)
+    wide = wide_counts(counts, "topic", kinds).sort_values("total", ascending=False)
+    shares = wide[kinds].div(wide["total"], axis=0)
+    st.plotly_chart(charts.topic_heatmap(shares, wide, ctx.style), width="stretch")
+    st.subheader("Volume and trend")
+    st.dataframe(
+        topic_table(wide, trend, previous, ctx.style),
+        hide_index=True,
+        column_config=_columns(ctx.filters.interval),
+    )
+
+
+def topic_table(
+    wide: pd.DataFrame, trend: pd.DataFrame, previous: pd.Series, style: charts.KindStyle
+) -> pd.DataFrame:
+    kinds = list(style.order)
+    series = trend.pivot_table(
+        index="topic", columns="bucket", values="reactions", aggfunc="sum"
+    ).fillna(0)
+    top_kind = wide[kinds].idxmax(axis=1)
+    return pd.DataFrame(
+        {
+            "topic": wide.index,
+            "reactions": wide["total"].to_numpy(),
+            "change": [
+                delta(float(t), float(previous.get(topic, 0)) or None)
+                for topic, t in zip(wide.index, wide["total"], strict=True)
+            ],
+            "most common": [style.names[str(k)] for k in top_kind],
+            "trend": [series.loc[t].tolist() if t in series.index else [] for t in wide.index],
+        }
+    )
+
+
+def _columns(interval: str) -> dict[str, Any]:
+    return {
+        "topic": "Topic",
+        "reactions": st.column_config.NumberColumn("Reactions", format="%d"),
+        "change": st.column_config.TextColumn("vs previous period"),
+        "most common": "Most common reaction",
+        "trend": st.column_config.LineChartColumn(f"Reactions per {interval}", y_min=0),
+    }

@@ -1,0 +1,244 @@
+"""Every figure the dashboard shows, under several filter combinations (including an empty
+one), equals an independent pandas computation from the raw event log (tests/independent.py).
+The pages run in the real Streamlit runtime (AppTest) on a real DuckDB file."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests import independent
+from tests.independent import View
+
+ENTRY = str(Path(__file__).parents[1] / "src" / "reactions" / "ui" / "entry.py")
+KINDS = ["like", "dislike", "love", "funny", "angry", "sad", "wow"]
+
+VIEWS = {
+    "all time": View(),
+    "one week in Kolkata, two topics": View(
+        date(2026, 11, 10), date(2026, 11, 16), "Asia/Kolkata", topics=("Politics", "World")
+    ),
+    "angry and sad in New York, title search": View(
+        date(2026, 11, 1),
+        date(2026, 11, 20),
+        "America/New_York",
+        kinds=("angry", "sad"),
+        search="in",
+    ),
+    "empty future week": View(date(2027, 1, 1), date(2027, 1, 7)),
+}
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches() -> Iterator[None]:
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
+@pytest.fixture(scope="module")
+def raw(demo_db: Path) -> independent.RawData:
+    return independent.load(demo_db)
+
+
+@pytest.fixture(scope="module")
+def standing(raw: independent.RawData) -> pd.DataFrame:
+    return independent.standing(raw)
+
+
+def open_page(
+    db: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    query: dict[str, Any],
+    page: str | None = None,
+    page_query: dict[str, str] | None = None,
+) -> AppTest:
+    """Open the app with `query` in the URL (a pasted link), then switch to `page` with the
+    page's own parameters, as the Overview does when a row is selected."""
+    monkeypatch.setenv("REACTIONS_DB", str(db))
+    at = AppTest.from_file(ENTRY, default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    if page:
+        for key, value in (page_query or {}).items():
+            at.query_params[key] = value
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def plotly_json(at: AppTest, index: int = 0) -> dict[str, Any]:
+    spec: dict[str, Any] = json.loads(at.get("plotly_chart")[index].proto.spec)
+    return spec
+
+
+def values(array: Any) -> np.ndarray:
+    """A plotly JSON array: plain list, or {dtype, bdata} base64 typed array."""
+    if isinstance(array, dict) and "bdata" in array:
+        data = np.frombuffer(base64.b64decode(array["bdata"]), dtype=np.dtype(array["dtype"]))
+        shape = array.get("shape")
+        if shape:
+            dims = [int(n) for n in str(shape).split(",")]
+            data = data.reshape(dims)
+        return data
+    return np.asarray(array)
+
+
+def label_to_kind(label: str) -> str:
+    return label.split(" ", 1)[1].lower()
+
+
+@pytest.mark.parametrize("name", list(VIEWS))
+def test_overview_figures_match_the_raw_events(
+    name: str,
+    demo_db: Path,
+    raw: independent.RawData,
+    standing: pd.DataFrame,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    view = VIEWS[name]
+    at = open_page(demo_db, monkeypatch, view.query())
+    rows = view.select(standing)
+    n, readers, articles, mood = independent.kpis(rows, raw.sentiment)
+    metrics = {m.label: m for m in at.metric}
+    assert metrics["Reactions"].value == f"{n:,}"
+    assert metrics["Reacting readers"].value == f"{readers:,}"
+    assert metrics["Articles reacted to"].value == f"{articles:,}"
+    assert metrics["Net sentiment"].value == ("–" if mood is None else f"{mood:+.2f}")
+    previous = view.previous()
+    if previous is not None:
+        before = independent.kpis(previous.select(standing), raw.sentiment)[0]
+        expected = f"{(n - before) / before:+.1%}" if before else None
+        assert (metrics["Reactions"].delta or None) == expected
+
+    if n == 0:
+        assert any("No reactions in this range" in i.value for i in at.info)
+        assert len(at.get("plotly_chart")) == 0
+        return
+
+    # Reaction mix over time (days in the view's timezone).
+    expected_mix = (
+        rows.assign(bucket=independent.local_buckets(rows, view.tz, "day"))
+        .groupby(["bucket", "kind_id"])
+        .size()
+    )
+    shown: dict[tuple[pd.Timestamp, str], float] = {}
+    for trace in plotly_json(at)["data"]:
+        kind = label_to_kind(trace["name"])
+        for x, y in zip(values(trace["x"]), values(trace["y"]), strict=True):
+            if y:
+                shown[(pd.Timestamp(x), kind)] = float(y)
+    assert shown == {k: float(v) for k, v in expected_mix.items()}
+
+    # Top articles: order and every count of the 50 shown.
+    per_article = (
+        rows.groupby(["article_id", "kind_id"])
+        .size()
+        .unstack(fill_value=0)
+        .reindex(columns=KINDS, fill_value=0)
+    )
+    per_article["total"] = per_article.sum(axis=1)
+    per_article = (
+        per_article.reset_index()
+        .sort_values(["total", "article_id"], ascending=[False, True])
+        .head(50)
+    )
+    titles = raw.articles.set_index("article_id")["title"]
+    table = at.dataframe[0].value
+    assert table["title"].tolist() == [titles[a] for a in per_article["article_id"]]
+    for kind in [*KINDS, "total"]:
+        assert table[kind].tolist() == per_article[kind].tolist()
+
+
+@pytest.mark.parametrize("name", [n for n in VIEWS if n != "empty future week"])
+def test_topic_shares_and_article_breakdown_match_the_raw_events(
+    name: str,
+    demo_db: Path,
+    raw: independent.RawData,
+    standing: pd.DataFrame,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    view = VIEWS[name]
+    rows = view.select(standing)
+    at = open_page(demo_db, monkeypatch, view.query(), "views/topics.py")
+    heatmap = plotly_json(at)["data"][0]
+    z = values(heatmap["z"])
+    counts = rows.groupby(["topic", "kind_id"]).size().unstack(fill_value=0)
+    for i, topic in enumerate(heatmap["y"]):
+        for j, label in enumerate(heatmap["x"]):
+            kind = label_to_kind(label)
+            expected = counts.loc[topic].get(kind, 0) / counts.loc[topic].sum() * 100
+            assert z[i][j] == pytest.approx(expected, abs=1e-9)
+    assert set(heatmap["y"]) == set(counts.index)
+
+    # The detail page of the view's most reacted article shows the same breakdown.
+    top = rows.groupby("article_id").size().sort_values(ascending=False).index[0]
+    detail = open_page(demo_db, monkeypatch, view.query(), "views/article.py", {"id": top})
+    table = detail.dataframe[0].value
+    own = view.select(standing[standing["article_id"] == top], with_articles=False)
+    expected_counts = own.groupby("kind_id").size().reindex(KINDS, fill_value=0)
+    assert [label_to_kind(r) for r in table["reaction"]] == KINDS
+    assert table["count"].tolist() == expected_counts.tolist()
+    assert table["share"].sum() == pytest.approx(100.0)
+
+
+def test_share_toggle_stacks_to_one_hundred_percent(
+    demo_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = open_page(demo_db, monkeypatch, {"range": "all", "share": "1"})
+    assert at.toggle[0].value is True
+    traces = plotly_json(at)["data"]
+    assert all(t["groupnorm"] == "percent" for t in traces)
+    assert plotly_json(at)["layout"]["yaxis"]["title"]["text"] == "Share of reactions (%)"
+    at.toggle[0].set_value(False).run()
+    assert "share" not in at.query_params
+    assert all(t.get("groupnorm", "") == "" for t in plotly_json(at)["data"])
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"topic": "Gardening"}, "Unknown topic 'Gardening': ignored."),
+        ({"from": "2026-11-20", "to": "2026-11-01"}, "starts (2026-11-20) after it ends"),
+        ({"from": "yesterday", "to": "2026-11-01"}, "from='yesterday' is not a date"),
+        ({"range": "forever"}, "Unknown range 'forever'"),
+        ({"interval": "fortnight"}, "Unknown interval 'fortnight'"),
+        ({"tz": "Mars/Olympus_Mons"}, "Unknown timezone 'Mars/Olympus_Mons'"),
+        ({"kind": "'; DROP TABLE reaction_events; --"}, "Unknown reaction kind"),
+    ],
+)
+def test_bad_link_parameters_get_a_clear_message_not_an_exception(
+    demo_db: Path, monkeypatch: pytest.MonkeyPatch, query: dict[str, str], message: str
+) -> None:
+    at = open_page(demo_db, monkeypatch, query)
+    assert any(message in w.value for w in at.warning), [w.value for w in at.warning]
+    assert at.metric  # the page still works with the bad value dropped
+
+
+def test_filters_are_written_to_the_url(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = open_page(demo_db, monkeypatch, {"range": "all"})
+    at.sidebar.multiselect[0].set_value(["Politics"]).run()  # Topics
+    assert at.query_params["topic"] == ["Politics"] or at.query_params["topic"] == "Politics"
+    assert at.query_params["range"] in ("all", ["all"])
+
+
+def test_unknown_article_and_missing_id_say_so(
+    demo_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = open_page(demo_db, monkeypatch, {}, "views/article.py", {"id": "no-such-story"})
+    assert "No article with id 'no-such-story'" in at.error[0].value
+    at = open_page(demo_db, monkeypatch, {}, "views/article.py")
+    assert "Select an article" in at.info[0].value
