@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from bench import pages
 from reactions.queries import SIGNED
 from reactions.store import Store
 from reactions.synth import generate, populate
@@ -191,6 +192,33 @@ def main() -> None:
         )
         print(f"  {name}: {fmt_s(fast)} vs naive {fmt_s(slow)}", flush=True)
     con.close()
+
+    for label, db in (("1M", small_db), (f"{large // 1_000_000}M", large_db)):
+        article = pages.busiest_article(db)
+        for name, page, query in (
+            ("overview, last 7 days", None, {}),
+            ("overview, all time", None, {"range": "all"}),
+            ("article detail, all time", "views/article.py", {"range": "all", "id": article}),
+            ("topics, last 30 days", "views/topics.py", {"range": "30d"}),
+        ):
+            times = pages.page_times(db, page, query)
+            target = "≤ 300 ms" if label == "10M" else ""
+            naive = ""
+            ratio = ""
+            if name == "overview, last 7 days":
+                slow = pages.naive_overview(db)
+                naive, ratio = fmt_s(slow), f"{slow / statistics.median(times):.0f}×"
+            rows.append(
+                Row(
+                    f"page: {name} (cold)",
+                    f"{label} events",
+                    pages.median_ms(times),
+                    target,
+                    naive,
+                    ratio,
+                )
+            )
+            print(f"  page {name} at {label}: {pages.median_ms(times)}", flush=True)
 
     rate = tap_throughput(small_db)
     rows.append(

@@ -48,9 +48,10 @@ class View:
     tags: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
     search: str = ""
+    interval: str = "day"
 
     def query(self) -> dict[str, str | list[str]]:
-        q: dict[str, str | list[str]] = {"tz": self.tz}
+        q: dict[str, str | list[str]] = {"tz": self.tz, "interval": self.interval}
         if self.start and self.end:
             q["from"], q["to"] = self.start.isoformat(), self.end.isoformat()
         else:

@@ -35,6 +35,16 @@ VIEWS = {
         kinds=("angry", "sad"),
         search="in",
     ),
+    "one author's Politics tag, weekly": View(
+        date(2026, 10, 21),
+        date(2026, 11, 20),
+        "Europe/Paris",
+        tags=("Elections", "Budget"),
+        interval="week",
+    ),
+    "hourly over two days": View(
+        date(2026, 11, 18), date(2026, 11, 19), "America/Los_Angeles", interval="hour"
+    ),
     "empty future week": View(date(2027, 1, 1), date(2027, 1, 7)),
 }
 
@@ -129,9 +139,9 @@ def test_overview_figures_match_the_raw_events(
         assert len(at.get("plotly_chart")) == 0
         return
 
-    # Reaction mix over time (days in the view's timezone).
+    # Reaction mix over time (the view's interval, in its timezone).
     expected_mix = (
-        rows.assign(bucket=independent.local_buckets(rows, view.tz, "day"))
+        rows.assign(bucket=independent.local_buckets(rows, view.tz, view.interval))
         .groupby(["bucket", "kind_id"])
         .size()
     )
@@ -242,3 +252,39 @@ def test_unknown_article_and_missing_id_say_so(
     assert "No article with id 'no-such-story'" in at.error[0].value
     at = open_page(demo_db, monkeypatch, {}, "views/article.py")
     assert "Select an article" in at.info[0].value
+
+
+def test_author_filter_counts_only_that_authors_articles(
+    demo_db: Path,
+    raw: independent.RawData,
+    standing: pd.DataFrame,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    author = str(raw.articles["author"].value_counts().index[0])
+    view = View(authors=(author,))
+    at = open_page(demo_db, monkeypatch, view.query())
+    rows = view.select(standing)
+    assert {m.label: m.value for m in at.metric}["Reactions"] == f"{len(rows):,}"
+    assert set(at.dataframe[0].value["author"]) == {author}
+
+
+def test_share_ranking_uses_the_conservative_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """3 angry of 3 must not outrank 60 angry of 80: rank by the interval's low end."""
+    from reactions.store import Store
+    from tests.conftest import make_articles
+
+    db = tmp_path / "rank.duckdb"
+    store = Store.open(db)
+    store.upsert_articles(make_articles("tiny-story", "big-story"))
+    for i in range(3):
+        store.record_reaction("tiny-story", f"t{i}", "angry")
+    for i in range(80):
+        store.record_reaction("big-story", f"b{i}", "angry" if i < 60 else "like")
+    store.close()
+    at = open_page(db, monkeypatch, {"range": "all", "sort": "angry:share"})
+    table = at.dataframe[0].value
+    assert table["title"].tolist() == ["Title of big-story", "Title of tiny-story"]
+    assert table["few"].tolist() == [False, True]  # the "few reactions" badge
+    assert table["interval"].tolist()[1].startswith("43.9–100.0")

@@ -10,6 +10,7 @@ import streamlit as st
 
 from reactions import charts, dashboard
 from reactions.stats import FEW_REACTIONS, lift, wilson_interval
+from reactions.ui import data
 from reactions.ui.context import PageContext, page_context
 from reactions.ui.format import local
 
@@ -28,6 +29,11 @@ def render() -> None:
             st.info("Select an article in the Overview's top table to see its detail here.")
         return
     header(info, ctx.filters.tz)
+    live_detail(ctx, info)
+
+
+@st.fragment(run_every=data.REFRESH_SECONDS)
+def live_detail(ctx: PageContext, info: dict[str, Any]) -> None:
     breakdown = dashboard.article_breakdown(ctx.cur, ctx.filters, info["article_id"])
     counts = breakdown.set_index("kind_id")["reactions"].reindex(
         list(ctx.style.order), fill_value=0

@@ -10,14 +10,22 @@ import streamlit as st
 from reactions import charts
 from reactions.dashboard import wide_counts
 from reactions.ui import data
-from reactions.ui.context import page_context
+from reactions.ui.context import PageContext, page_context
 from reactions.ui.format import delta, sentence
 
 
 def render() -> None:
     ctx = page_context()
     st.title("Topics")
-    st.caption(f"{sentence(ctx.filters.describe_range())} · times in {ctx.filters.tz}")
+    st.caption(
+        f"{sentence(ctx.filters.describe_range())} · times in {ctx.filters.tz} · "
+        f"refreshes every {data.REFRESH_SECONDS} s"
+    )
+    live_topics(ctx)
+
+
+@st.fragment(run_every=data.REFRESH_SECONDS)
+def live_topics(ctx: PageContext) -> None:
     counts, trend, previous = data.topics(ctx.db, ctx.filters)
     if counts.empty:
         st.info("No reactions in this range. Widen the dates or clear a filter.")

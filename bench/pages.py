@@ -1,0 +1,72 @@
+"""Server-side page rerun times (AppTest: the real Streamlit runtime, no browser).
+
+Every run clears Streamlit's caches first, so each time is a cold render: what an editor
+waits for after changing a filter, not a cache hit."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+ENTRY = str(Path(__file__).parents[1] / "src" / "reactions" / "ui" / "entry.py")
+
+
+def page_times(db: Path, page: str | None, query: dict[str, str], runs: int = 5) -> list[float]:
+    os.environ["REACTIONS_DB"] = str(db)
+    times = []
+    for _ in range(runs):
+        st.cache_data.clear()
+        at = AppTest.from_file(ENTRY, default_timeout=120)
+        for key, value in query.items():
+            at.query_params[key] = value
+        if page:
+            at.run()  # land on the default page first, as a navigation would
+            at.switch_page(page)
+            st.cache_data.clear()
+        start = time.perf_counter()
+        at.run()
+        times.append(time.perf_counter() - start)
+        if at.exception:
+            raise RuntimeError(f"{page or 'overview'} failed: {at.exception[0].value}")
+    return times
+
+
+def busiest_article(db: Path) -> str:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return str(
+            con.execute(
+                "SELECT article_id FROM current_reactions GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+            ).fetchall()[0][0]
+        )
+
+
+def naive_overview(db: Path) -> float:
+    """The naive way: every event into pandas, then the overview's figures by grouping."""
+    start = time.perf_counter()
+    with duckdb.connect(str(db), read_only=True) as con:
+        events = con.execute("SELECT * FROM reaction_events").df()
+        articles = con.execute("SELECT article_id, topic FROM articles").df()
+    last = (
+        events.sort_values("event_id")
+        .groupby(["article_id", "reader_hash", "kind_id"], observed=True)
+        .tail(1)
+    )
+    standing = last[last["action"] == "add"].merge(articles, on="article_id")
+    cutoff = standing["occurred_at"].max() - pd.Timedelta(days=7)
+    week = standing[standing["occurred_at"] >= cutoff]
+    week.groupby("kind_id").size()
+    week["reader_hash"].nunique()
+    week.groupby([week["occurred_at"].dt.floor("D"), "kind_id"]).size()
+    week.groupby(["article_id", "kind_id"]).size().unstack(fill_value=0)
+    return time.perf_counter() - start
+
+
+def median_ms(times: list[float]) -> str:
+    return f"{statistics.median(times) * 1000:.0f} ms"
