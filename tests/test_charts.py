@@ -92,7 +92,7 @@ def test_breakdown_shows_true_percentages_with_intervals(tmp_path: Path) -> None
     bar = fig.data[0]
     assert list(bar.y) == ["👍 Like", "😡 Angry"]
     assert list(bar.x) == [75.0, 25.0]
-    assert list(bar.text) == ["75.0% (30)", "25.0% (10)"]
+    assert list(bar.customdata) == [30, 10]
     assert list(bar.error_x.array) == [10.0, 15.0] and list(bar.error_x.arrayminus) == [15.0, 15.0]
 
 

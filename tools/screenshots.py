@@ -21,25 +21,30 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-PAGES = {"articles": "/"}
+PAGES = {
+    "overview": "/?range=30d",  # the default page is served only at /
+    "article": "/article?range=all&id=putin-invites-modi-to-russia-2023-12-28",
+    "topics": "/topics?range=30d",
+}
 
 
 def wait_for_app(page: Page) -> None:
-    """Streamlit renders over a websocket: wait until the script has run and settled."""
-    page.wait_for_selector('[data-testid="stApp"]', timeout=30_000)
-    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=30_000)
-    page.wait_for_timeout(1_500)
+    """Streamlit renders over a websocket: wait for real content (a chart or a metric), then
+    for the run to settle."""
+    page.wait_for_selector(".js-plotly-plot, [data-testid='stMetricValue']", timeout=60_000)
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
+    page.wait_for_timeout(2_500)
 
 
 def main(base: str, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
         for name, path in PAGES.items():
             page.goto(base.rstrip("/") + path)
             wait_for_app(page)
-            page.screenshot(path=str(out / f"{name}.png"))
+            page.screenshot(path=str(out / f"{name}.png"), full_page=True)
             print(out / f"{name}.png")
         browser.close()
 

@@ -12,7 +12,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-FONT = {"family": "Source Sans Pro, Noto Color Emoji, sans-serif", "size": 13}
+# No emoji font in the list: Noto Color Emoji has digit glyphs and would space numbers out;
+# the browser falls back to it for emoji on its own.
+FONT = {"family": "Source Sans Pro, Helvetica, Arial, sans-serif", "size": 13}
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure
         font=FONT,
         xaxis_title=x_title,
         yaxis_title=y_title,
-        legend={"orientation": "h", "y": -0.2, "title": {"text": ""}},
+        legend={"orientation": "h", "y": -0.2, "title": {"text": ""}, "traceorder": "normal"},
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
         hovermode="x unified",
         template="plotly_white",
@@ -95,10 +97,8 @@ def breakdown(counts: pd.Series, low: pd.Series, high: pd.Series, style: KindSty
                 "color": "#334155",
                 "thickness": 1,
             },
-            text=[f"{s:.1f}% ({int(counts[k]):,})" for k, s in zip(kinds, shares, strict=True)],
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
+            customdata=[int(counts[k]) for k in kinds],
+            hovertemplate="%{y}: %{x:.1f}% (%{customdata:,} reactions)<extra></extra>",
         )
     )
     fig.update_yaxes(autorange="reversed")

@@ -116,7 +116,7 @@ def _top_table(ctx: PageContext) -> None:
         "published": st.column_config.DatetimeColumn(
             f"Published ({ctx.filters.tz})", format="YYYY-MM-DD HH:mm"
         ),
-        TOTAL: st.column_config.NumberColumn("Reactions", format="%d"),
+        TOTAL: st.column_config.NumberColumn("Reactions", format="localized"),
         "mix": st.column_config.BarChartColumn(
             "Mix", y_min=0, y_max=1, help="Share of each kind, in legend order"
         ),
@@ -128,7 +128,7 @@ def _top_table(ctx: PageContext) -> None:
         )
         columns["interval"] = st.column_config.TextColumn("95 % interval")
     for kind in ctx.style.order:
-        columns[kind] = st.column_config.NumberColumn(ctx.style.names[kind], format="%d")
+        columns[kind] = st.column_config.NumberColumn(ctx.style.names[kind], format="localized")
     columns["few"] = st.column_config.CheckboxColumn(
         "Few reactions", help=f"Fewer than {FEW_REACTIONS}: shares are uncertain"
     )

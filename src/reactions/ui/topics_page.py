@@ -67,7 +67,7 @@ def topic_table(
 def _columns(interval: str) -> dict[str, Any]:
     return {
         "topic": "Topic",
-        "reactions": st.column_config.NumberColumn("Reactions", format="%d"),
+        "reactions": st.column_config.NumberColumn("Reactions", format="localized"),
         "change": st.column_config.TextColumn("vs previous period"),
         "most common": "Most common reaction",
         "trend": st.column_config.LineChartColumn(f"Reactions per {interval}", y_min=0),
