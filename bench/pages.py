@@ -5,20 +5,45 @@ waits for after changing a filter, not a cache hit."""
 
 from __future__ import annotations
 
+import gc
+import logging
 import os
 import statistics
 import time
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from reactions.db import connect
+
+
+def quiet() -> None:
+    """AppTest outside `streamlit run` warns on every run that it has no runtime."""
+    for name in list(logging.root.manager.loggerDict):
+        if name.startswith("streamlit"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def release() -> None:
+    """Drop the app's cached store so another process may open the database file."""
+    st.cache_resource.clear()
+    gc.collect()
+
+
 ENTRY = str(Path(__file__).parents[1] / "src" / "reactions" / "ui" / "entry.py")
 
 
-def page_times(db: Path, page: str | None, query: dict[str, str], runs: int = 5) -> list[float]:
+def page_times(
+    db: Path,
+    page: str | None,
+    query: dict[str, str],
+    page_query: dict[str, str] | None = None,
+    runs: int = 5,
+) -> list[float]:
+    """Cold render times of `page` opened from a link with `query`; `page_query` are the
+    page's own parameters, given when switching to it (as the Overview's row selection)."""
     os.environ["REACTIONS_DB"] = str(db)
     times = []
     for _ in range(runs):
@@ -28,6 +53,8 @@ def page_times(db: Path, page: str | None, query: dict[str, str], runs: int = 5)
             at.query_params[key] = value
         if page:
             at.run()  # land on the default page first, as a navigation would
+            for key, value in (page_query or {}).items():
+                at.query_params[key] = value
             at.switch_page(page)
             st.cache_data.clear()
         start = time.perf_counter()
@@ -39,7 +66,7 @@ def page_times(db: Path, page: str | None, query: dict[str, str], runs: int = 5)
 
 
 def busiest_article(db: Path) -> str:
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect(db, migrate=False) as con:
         return str(
             con.execute(
                 "SELECT article_id FROM current_reactions GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
@@ -50,7 +77,7 @@ def busiest_article(db: Path) -> str:
 def naive_overview(db: Path) -> float:
     """The naive way: every event into pandas, then the overview's figures by grouping."""
     start = time.perf_counter()
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect(db, migrate=False) as con:  # the same configuration as the app's connection
         events = con.execute("SELECT * FROM reaction_events").df()
         articles = con.execute("SELECT article_id, topic FROM articles").df()
     last = (

@@ -288,3 +288,20 @@ def test_share_ranking_uses_the_conservative_bound(
     assert table["title"].tolist() == ["Title of big-story", "Title of tiny-story"]
     assert table["few"].tolist() == [False, True]  # the "few reactions" badge
     assert table["interval"].tolist()[1].startswith("43.9–100.0")
+
+
+def test_top_table_compares_each_article_with_the_previous_period(
+    demo_db: Path, standing: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    view = View(date(2026, 11, 14), date(2026, 11, 20), kinds=("angry",))
+    at = open_page(demo_db, monkeypatch, {**view.query(), "sort": "angry:count"})
+    table = at.dataframe[0].value
+    previous = view.previous()
+    assert previous is not None
+    before = previous.select(standing).groupby("title").size()
+    now = view.select(standing).groupby("title").size()
+    for title, shown_before, shown_now in zip(
+        table["title"], table["previous"], table["angry"], strict=True
+    ):
+        assert shown_now == now.get(title, 0)
+        assert shown_before == before.get(title, 0)

@@ -26,7 +26,7 @@ import pandas as pd
 
 from reactions.config import MAX_ID_LENGTH
 from reactions.errors import ImportFileError
-from reactions.store import Store, UpsertReport
+from reactions.store import ARTICLE_COLUMNS, Store, UpsertReport
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_TITLE = 300
@@ -36,20 +36,6 @@ MAX_TAGS = 20
 MAX_TAG = 60
 ARTICLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 FORMATS = ("csv", "json", "rss")
-COLUMNS = (
-    "article_id",
-    "title",
-    "dek",
-    "body",
-    "url",
-    "topic",
-    "tags",
-    "author",
-    "dateline",
-    "published_at",
-    "updated_at",
-    "origin",
-)
 
 
 @dataclass(frozen=True)
@@ -118,7 +104,7 @@ def import_articles(store: Store, path: Path, fmt: str | None = None) -> ImportR
             continue
         clean[row["article_id"]] = row  # a later record with the same id wins
     if clean:
-        frame = pd.DataFrame(list(clean.values()), columns=list(COLUMNS))
+        frame = pd.DataFrame(list(clean.values()), columns=list(ARTICLE_COLUMNS))
         for column in ("published_at", "updated_at"):
             frame[column] = pd.to_datetime(frame[column]).astype("datetime64[us]")
         result: UpsertReport = store.upsert_articles(frame)
@@ -147,7 +133,7 @@ def _parse_csv(data: bytes) -> list[dict[str, Any]]:
         if missing:
             raise ImportFileError(
                 f"the CSV header lacks {', '.join(sorted(missing))} "
-                f"(columns: {', '.join(COLUMNS[:-1])})"
+                f"(columns: {', '.join(ARTICLE_COLUMNS[:-1])})"
             )
         rows = []
         for row in reader:

@@ -108,7 +108,7 @@ def _top_table(ctx: PageContext) -> None:
     if table.empty:
         st.info("No articles with reactions in this range.")
         return
-    shown = table.head(50)
+    shown = with_previous(table.head(50), ctx, sort)
     columns: dict[str, Any] = {
         "title": st.column_config.TextColumn("Article", width="large"),
         "topic": "Topic",
@@ -129,6 +129,14 @@ def _top_table(ctx: PageContext) -> None:
         columns["interval"] = st.column_config.TextColumn("95 % interval")
     for kind in ctx.style.order:
         columns[kind] = st.column_config.NumberColumn(ctx.style.names[kind], format="localized")
+    previous = ctx.filters.previous()
+    if "previous" in shown and previous is not None:
+        columns["previous"] = st.column_config.NumberColumn(
+            "Previous period",
+            format="localized",
+            help=f"The same count in {previous.describe_range()}",
+        )
+        columns["change"] = st.column_config.TextColumn("Change")
     columns["few"] = st.column_config.CheckboxColumn(
         "Few reactions", help=f"Fewer than {FEW_REACTIONS}: shares are uncertain"
     )
@@ -149,6 +157,27 @@ def _top_table(ctx: PageContext) -> None:
             pages.ARTICLE,
             query_params={**ctx.filters.to_query(), "id": str(shown.iloc[rows[0]]["article_id"])},
         )
+
+
+def with_previous(shown: pd.DataFrame, ctx: PageContext, sort: str) -> pd.DataFrame:
+    """Beside each article, the ranked count (total, or the sorted kind) in the previous
+    period of equal length, and the change: "which stories drew the most anger this week
+    compared to last"."""
+    previous = ctx.filters.previous()
+    if previous is None or shown.empty:
+        return shown
+    column = TOTAL if sort == TOTAL else sort.split(":")[0]
+    before = data.top(ctx.db, previous, ctx.style.order)
+    earlier = (
+        before.set_index("article_id")[column] if not before.empty else pd.Series(dtype="int64")
+    )
+    out = shown.copy()
+    out["previous"] = out["article_id"].map(earlier).fillna(0).astype("int64")
+    out["change"] = [
+        delta(float(now), float(then)) or ("new" if now else "")
+        for now, then in zip(out[column], out["previous"], strict=True)
+    ]
+    return out
 
 
 def ranked_articles(table: pd.DataFrame, ctx: PageContext, sort: str) -> pd.DataFrame:
