@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from reactions import charts, dashboard
+from reactions.filters import Filters
 from reactions.stats import FEW_REACTIONS, lift, wilson_interval
 from reactions.ui import data
 from reactions.ui.context import PageContext, page_context
@@ -97,8 +98,18 @@ def breakdown_table(counts: pd.Series, low: Any, high: Any, ctx: PageContext) ->
 
 def topic_norm(ctx: PageContext, info: dict[str, Any], counts: pd.Series) -> None:
     """Each kind's share against the same topic's share in the same range."""
-    topic_counts = dashboard.topic_counts(ctx.cur, ctx.filters)
-    norm = topic_counts[topic_counts["topic"] == info["topic"]].set_index("kind_id")["reactions"]
+    # The norm: the article's topic under the same range and kinds (other filters name
+    # articles, and the norm is about the whole topic).
+    same_topic = Filters(
+        preset=ctx.filters.preset,
+        start=ctx.filters.start,
+        end=ctx.filters.end,
+        kinds=ctx.filters.kinds,
+        tz=ctx.filters.tz,
+        topics=(info["topic"],),
+    )
+    topic_counts = dashboard.topic_counts(ctx.cur, same_topic)
+    norm = topic_counts.set_index("kind_id")["reactions"]
     norm_total = float(norm.sum())
     total = float(counts.sum())
     if not norm_total:
