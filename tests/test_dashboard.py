@@ -305,3 +305,23 @@ def test_top_table_compares_each_article_with_the_previous_period(
     ):
         assert shown_now == now.get(title, 0)
         assert shown_before == before.get(title, 0)
+
+
+@pytest.mark.parametrize(
+    ("page", "message"),
+    [
+        (None, "No reactions in this range"),
+        ("views/topics.py", "No reactions in this range"),
+        ("views/article.py", "Select an article"),
+    ],
+)
+def test_an_empty_newsroom_gets_explicit_empty_states(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page: str | None, message: str
+) -> None:
+    from reactions.db import connect
+
+    db = tmp_path / "empty.duckdb"
+    connect(db).close()
+    at = open_page(db, monkeypatch, {"range": "all"}, page)
+    assert any(message in i.value for i in at.info), [i.value for i in at.info]
+    assert len(at.get("plotly_chart")) == 0
