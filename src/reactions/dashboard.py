@@ -8,7 +8,6 @@ raw event log — the tests do exactly that.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import duckdb
@@ -238,8 +237,3 @@ def previous_topic_totals(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.Seri
         return pd.Series(dtype="int64")
     counts = topic_counts(cur, previous)
     return counts.groupby("topic")["reactions"].sum()
-
-
-def latest_event_time(cur: duckdb.DuckDBPyConnection) -> datetime | None:
-    value = cur.execute("SELECT max(added_at) FROM current_reactions").fetchall()[0][0]
-    return value if isinstance(value, datetime) else None

@@ -39,10 +39,6 @@ def conservative_share(successes: npt.ArrayLike, totals: npt.ArrayLike) -> Float
     return wilson_interval(successes, totals)[0]
 
 
-def share(part: float, whole: float) -> float | None:
-    return part / whole if whole else None
-
-
 def change(current: float, previous: float) -> float | None:
     """Relative change against the previous period; None when there is nothing to compare."""
     if previous == 0:
