@@ -22,6 +22,7 @@ from reactions.filters import (
     parse_query,
 )
 from reactions.ui import data
+from reactions.ui.format import sentence
 from reactions.ui.resources import get_store
 
 
@@ -72,6 +73,15 @@ def page_context(*, extra_params: tuple[str, ...] = ()) -> PageContext:
 
 
 FILTER_PARAMS = ("range", "from", "to", "topic", "author", "tag", "kind", "q", "interval", "tz")
+
+
+def page_header(title: str, ctx: PageContext) -> None:
+    """Title, and what the figures below cover: range, timezone, refresh interval."""
+    st.title(title)
+    st.caption(
+        f"{sentence(ctx.filters.describe_range())} · times in {ctx.filters.tz} · "
+        f"refreshes every {data.REFRESH_SECONDS} s"
+    )
 
 
 def _filter_params(params: dict[str, list[str]]) -> dict[str, list[str]]:

@@ -11,19 +11,15 @@ import streamlit as st
 from reactions import charts
 from reactions.stats import FEW_REACTIONS, conservative_share, wilson_interval
 from reactions.ui import data
-from reactions.ui.context import PageContext, page_context
-from reactions.ui.format import delta, local_column, sentence, sentiment
+from reactions.ui.context import PageContext, page_context, page_header
+from reactions.ui.format import delta, local_column, sentiment
 
 TOTAL = "total"
 
 
 def render() -> None:
     ctx = page_context(extra_params=("share", "sort"))
-    st.title("Overview")
-    st.caption(
-        f"{sentence(ctx.filters.describe_range())} · times in {ctx.filters.tz} · "
-        f"refreshes every {data.REFRESH_SECONDS} s"
-    )
+    page_header("Overview", ctx)
     live(ctx)
 
 

@@ -10,17 +10,13 @@ import streamlit as st
 from reactions import charts
 from reactions.dashboard import wide_counts
 from reactions.ui import data
-from reactions.ui.context import PageContext, page_context
-from reactions.ui.format import delta, sentence
+from reactions.ui.context import PageContext, page_context, page_header
+from reactions.ui.format import delta
 
 
 def render() -> None:
     ctx = page_context()
-    st.title("Topics")
-    st.caption(
-        f"{sentence(ctx.filters.describe_range())} · times in {ctx.filters.tz} · "
-        f"refreshes every {data.REFRESH_SECONDS} s"
-    )
+    page_header("Topics", ctx)
     live_topics(ctx)
 
 
