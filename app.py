@@ -6,7 +6,10 @@ from pathlib import Path
 import streamlit as st
 
 import reactions.ui
+from reactions.api import routes
+from reactions.ui.resources import get_store
 
 UI_ENTRY = Path(reactions.ui.__file__).with_name("entry.py")
 
-app = st.App(UI_ENTRY)
+# Pages and API routes share one cached Store: one writer, one lock (DESIGN rule 2).
+app = st.App(UI_ENTRY, routes=routes(get_store))

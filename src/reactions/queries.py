@@ -7,11 +7,13 @@ minus its removes, which equals the number of readers currently holding that kin
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import pandas as pd
 
 from reactions.db import scalar
+from reactions.errors import UnknownArticle
 
 # +1 for an add, -1 for a remove: summing it over a slice of the log gives the net change.
 SIGNED = "CASE action WHEN 'add' THEN 1 WHEN 'remove' THEN -1 ELSE 0 END"
@@ -52,6 +54,37 @@ def article_counts(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return table.sort_values(["published_at", "article_id"], ascending=[False, True]).reset_index(
         drop=True
     )
+
+
+def article_state(
+    cur: duckdb.DuckDBPyConnection, article_id: str, reader_hash: str | None = None
+) -> dict[str, Any]:
+    """What the reaction bar shows: every enabled kind's count and true share of the article's
+    current reactions, the total, and this reader's current reaction (or None)."""
+    rows = cur.execute(
+        """
+        SELECT k.kind_id, count(c.kind_id) AS n,
+               (SELECT count(*) FROM articles WHERE article_id = ?) AS known,
+               bool_or(c.reader_hash = ?) AS mine
+        FROM reaction_kinds k
+        LEFT JOIN current_reactions c ON c.kind_id = k.kind_id AND c.article_id = ?
+        WHERE k.enabled
+        GROUP BY k.kind_id, k.position ORDER BY k.position
+        """,
+        [article_id, reader_hash, article_id],
+    ).fetchall()
+    if not rows or not rows[0][2]:
+        raise UnknownArticle(f"no article with id {article_id[:80]!r}")
+    counts = {kind: int(n) for kind, n, _, _ in rows}
+    total = sum(counts.values())
+    mine = [kind for kind, _, _, is_mine in rows if is_mine]
+    return {
+        "article_id": article_id,
+        "counts": counts,
+        "shares": {k: (n / total if total else 0.0) for k, n in counts.items()},
+        "total": total,
+        "your_reaction": mine[0] if mine else None,
+    }
 
 
 @dataclass(frozen=True)

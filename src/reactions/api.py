@@ -1,0 +1,147 @@
+"""The reader-facing JSON API, served by st.App beside the UI (same process, same Store).
+
+Routes (shapes from DESIGN.md):
+- POST /api/v1/reactions  {"article_id", "kind", "reader_id"?} → the article's state
+- GET  /api/v1/articles/{article_id}/reactions[?reader_id=…] → the article's state
+
+Errors are JSON {"error": "…"} with 400 (malformed JSON), 404 (unknown article), 413 (body
+too large), 415 (not JSON), 422 (well-formed but invalid), and a rejected request writes
+nothing. No Streamlit here: app.py hands in the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from reactions.errors import InvalidInput, ReactionsError, UnknownArticle, UnknownKind
+from reactions.queries import article_state
+from reactions.store import Store
+from reactions.taps import validate_id
+
+MAX_BODY_BYTES = 4_096
+BODY_FIELDS = {"article_id", "kind", "reader_id"}
+STATUS = {UnknownArticle: 404, UnknownKind: 422, InvalidInput: 422}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def routes(store: Callable[[], Store]) -> list[Route]:
+    async def post_reaction(request: Request) -> JSONResponse:
+        try:
+            body = await _json_object(request)
+            article_id, kind = _required(body, "article_id"), _required(body, "kind")
+            reader = body.get("reader_id")
+            reader_id = _reader_identity(request, reader)
+            outcome = await run_in_threadpool(
+                store().record_reaction, article_id, reader_id, kind, source="api"
+            )
+            state = await run_in_threadpool(
+                article_state, store().cursor(), article_id, outcome.reader_hash
+            )
+        except ApiError as exc:
+            return error(exc.status, str(exc))
+        except ReactionsError as exc:
+            return error(STATUS.get(type(exc), 422), str(exc))
+        return JSONResponse({**state, "change": outcome.change})
+
+    async def get_reactions(request: Request) -> JSONResponse:
+        article_id = request.path_params["article_id"]
+        reader = request.query_params.get("reader_id")
+        try:
+            current = store()
+            reader_hash = current.hash_reader(_reader_identity(request, reader))
+            state = await run_in_threadpool(
+                article_state, current.cursor(), article_id, reader_hash
+            )
+        except ApiError as exc:
+            return error(exc.status, str(exc))
+        except ReactionsError as exc:
+            return error(STATUS.get(type(exc), 422), str(exc))
+        return JSONResponse(state)
+
+    return [
+        Route("/api/v1/reactions", post_reaction, methods=["POST"]),
+        Route("/api/v1/articles/{article_id:path}/reactions", get_reactions, methods=["GET"]),
+    ]
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise ApiError(415, "send the body as application/json")
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise ApiError(413, f"the body is over {MAX_BODY_BYTES:,} bytes")
+    raw = bytearray()
+    async for chunk in request.stream():  # a lying or missing Content-Length is capped too
+        raw.extend(chunk)
+        if len(raw) > MAX_BODY_BYTES:
+            raise ApiError(413, f"the body is over {MAX_BODY_BYTES:,} bytes")
+    try:
+        parsed = json.loads(bytes(raw).decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
+    except UnicodeDecodeError:
+        raise ApiError(400, "the body is not UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise ApiError(
+            400, f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from None
+    except ValueError as exc:  # duplicate keys
+        raise ApiError(400, str(exc)) from None
+    if not isinstance(parsed, dict):
+        raise ApiError(422, "the body must be a JSON object")
+    unknown = sorted(set(parsed) - BODY_FIELDS)
+    if unknown:
+        raise ApiError(
+            422, f"unknown field {unknown[0][:40]!r}; send {', '.join(sorted(BODY_FIELDS))}"
+        )
+    return parsed
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"the key {key[:40]!r} appears twice")
+        seen[key] = value
+    return seen
+
+
+def _required(body: dict[str, Any], field: str) -> str:
+    value = body.get(field)
+    if value is None:
+        raise ApiError(422, f"{field} is required")
+    if not isinstance(value, str):
+        raise ApiError(422, f"{field} must be a string, not {type(value).__name__}")
+    return value
+
+
+def _reader_identity(request: Request, reader_id: object) -> str:
+    """The client id the widget keeps or, cookieless, the network address and user agent with
+    the day, so that fallback identity rotates daily. Handed to the store as a digest (the
+    store adds its pepper and hashes again); nothing raw is kept."""
+    if reader_id is not None:
+        if not isinstance(reader_id, str):
+            raise ApiError(422, f"reader_id must be a string, not {type(reader_id).__name__}")
+        source = f"client:{validate_id(reader_id, 'reader_id')}"
+    else:
+        host = request.client.host if request.client else "unknown"
+        agent = request.headers.get("user-agent", "")[:300]
+        source = f"anon:{datetime.now(UTC):%Y-%m-%d}:{host}:{agent}"
+    return hashlib.sha256(source.encode()).hexdigest()

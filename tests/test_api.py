@@ -1,0 +1,199 @@
+"""The JSON API through Starlette's TestClient against the real st.App from app.py (the same
+routes, the same cached Store the pages use) on a real DuckDB file."""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import streamlit as st
+from starlette.testclient import TestClient
+
+from reactions.db import connect
+
+ROOT = Path(__file__).parents[1]
+SEED = "putin-invites-modi-to-russia-2023-12-28"
+KINDS = ["like", "dislike", "love", "funny", "angry", "sad", "wow"]
+
+
+@pytest.fixture(scope="module")
+def db(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    copy = tmp_path_factory.mktemp("api") / "api.duckdb"
+    shutil.copy(demo_db, copy)
+    return copy
+
+
+@pytest.fixture(scope="module")
+def client(db: Path) -> Iterator[TestClient]:
+    """One app for the module: Streamlit's runtime is a per-process singleton. Tests use their
+    own reader ids and compare before/after, so they do not depend on each other."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("REACTIONS_DB", str(db))
+        patch.syspath_prepend(str(ROOT))
+        st.cache_resource.clear()
+        app_module = importlib.import_module("app")
+        with TestClient(app_module.app) as test_client:
+            yield test_client
+        st.cache_resource.clear()
+        sys.modules.pop("app", None)
+
+
+def log_size(db: Path) -> int:
+    with connect(db, migrate=False) as con:
+        return int(con.execute("SELECT count(*) FROM reaction_events").fetchall()[0][0])
+
+
+def post(client: TestClient, body: Any, **headers: str) -> Any:
+    return client.post("/api/v1/reactions", json=body, headers=headers)
+
+
+def test_tap_undo_and_switch_through_the_api(client: TestClient) -> None:
+    before = client.get(f"/api/v1/articles/{SEED}/reactions").json()
+    added = post(client, {"article_id": SEED, "kind": "love", "reader_id": "r-1"})
+    assert added.status_code == 200
+    state = added.json()
+    assert state["change"] == "added" and state["your_reaction"] == "love"
+    assert state["counts"]["love"] == before["counts"]["love"] + 1
+    assert state["total"] == before["total"] + 1
+    assert sum(state["shares"].values()) == pytest.approx(1.0)
+    assert list(state["counts"]) == KINDS
+
+    switched = post(client, {"article_id": SEED, "kind": "sad", "reader_id": "r-1"}).json()
+    assert switched["change"] == "switched" and switched["your_reaction"] == "sad"
+    assert switched["counts"]["love"] == before["counts"]["love"]
+    assert switched["total"] == before["total"] + 1
+
+    undone = post(client, {"article_id": SEED, "kind": "sad", "reader_id": "r-1"}).json()
+    assert undone["change"] == "undone" and undone["your_reaction"] is None
+    assert undone["counts"] == before["counts"]
+
+
+def test_get_shows_the_readers_own_reaction_after_a_reload(client: TestClient) -> None:
+    post(client, {"article_id": SEED, "kind": "wow", "reader_id": "reader-42"})
+    mine = client.get(f"/api/v1/articles/{SEED}/reactions", params={"reader_id": "reader-42"})
+    other = client.get(f"/api/v1/articles/{SEED}/reactions", params={"reader_id": "someone"})
+    assert mine.json()["your_reaction"] == "wow"
+    assert other.json()["your_reaction"] is None
+
+
+def test_without_a_client_id_the_reader_is_the_network_and_browser(client: TestClient) -> None:
+    agent = {"user-agent": "Firefox/140 (cookieless test)"}
+    first = post(client, {"article_id": SEED, "kind": "like"}, **agent)
+    again = post(client, {"article_id": SEED, "kind": "like"}, **agent)
+    assert (first.json()["change"], again.json()["change"]) == ("added", "undone")
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "message"),
+    [
+        (b'{"article_id": "x",', {"content-type": "application/json"}, 400, "malformed JSON"),
+        (
+            b'{"article_id": "a", "article_id": "b", "kind": "like"}',
+            {"content-type": "application/json"},
+            400,
+            "appears twice",
+        ),
+        (b"\xff\xfe", {"content-type": "application/json"}, 400, "not UTF-8"),
+        (
+            b"article_id=x",
+            {"content-type": "application/x-www-form-urlencoded"},
+            415,
+            "application/json",
+        ),
+        (b"{}", {}, 415, "application/json"),
+        (
+            b'{"article_id": "' + b"x" * 5000 + b'", "kind": "like"}',
+            {"content-type": "application/json"},
+            413,
+            "over 4,096 bytes",
+        ),
+        (b"[1, 2]", {"content-type": "application/json"}, 422, "must be a JSON object"),
+        (b'{"kind": "like"}', {"content-type": "application/json"}, 422, "article_id is required"),
+        (
+            b'{"article_id": 7, "kind": "like"}',
+            {"content-type": "application/json"},
+            422,
+            "article_id must be a string, not int",
+        ),
+        (
+            b'{"article_id": "' + SEED.encode() + b'", "kind": "meh"}',
+            {"content-type": "application/json"},
+            422,
+            "unknown reaction kind 'meh'",
+        ),
+        (
+            b'{"article_id": "' + SEED.encode() + b'", "kind": "like", "reader_id": ["x"]}',
+            {"content-type": "application/json"},
+            422,
+            "reader_id must be a string",
+        ),
+        (
+            b'{"article_id": "' + SEED.encode() + b'", "kind": "like", "admin": true}',
+            {"content-type": "application/json"},
+            422,
+            "unknown field 'admin'",
+        ),
+        (
+            b'{"article_id": "no-such-story", "kind": "like"}',
+            {"content-type": "application/json"},
+            404,
+            "no article with id 'no-such-story'",
+        ),
+        (
+            '{"article_id": "\u0648\u0631\u062f", "kind": "like"}'.encode(),
+            {"content-type": "application/json"},
+            404,
+            "no article with id",
+        ),
+        (
+            b'{"article_id": "x\' OR 1=1; DROP TABLE reaction_events; --", "kind": "like"}',
+            {"content-type": "application/json"},
+            404,
+            "no article with id",
+        ),
+        (
+            b'{"article_id": "'
+            + SEED.encode()
+            + b'", "kind": "like", "reader_id": "'
+            + b"r" * 200
+            + b'"}',
+            {"content-type": "application/json"},
+            422,
+            "reader_id is 200 characters long",
+        ),
+    ],
+)
+def test_bad_requests_get_a_json_error_and_write_nothing(
+    client: TestClient, db: Path, body: bytes, headers: dict[str, str], status: int, message: str
+) -> None:
+    before = log_size(db)
+    response = client.post("/api/v1/reactions", content=body, headers=headers)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    assert message in response.json()["error"]
+    assert log_size(db) == before
+
+
+def test_get_for_an_unknown_article_is_404(client: TestClient) -> None:
+    response = client.get("/api/v1/articles/no-such-story/reactions")
+    assert response.status_code == 404
+    assert response.json() == {"error": "no article with id 'no-such-story'"}
+
+
+def test_the_ui_and_the_api_share_the_store(client: TestClient) -> None:
+    """A tap through the API is what the pages read: one process, one Store."""
+    from reactions.ui.resources import get_store
+
+    post(client, {"article_id": SEED, "kind": "angry", "reader_id": "shared-check"})
+    cur = get_store().cursor()
+    hashes = cur.execute(
+        "SELECT count(*) FROM current_reactions WHERE article_id = ? AND kind_id = 'angry' "
+        "AND added_at > now()::TIMESTAMP - INTERVAL 1 HOUR",
+        [SEED],
+    ).fetchall()[0][0]
+    assert hashes >= 1
