@@ -11,10 +11,8 @@ nothing. No Streamlit here: app.py hands in the store.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -23,9 +21,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from reactions.errors import InvalidInput, ReactionsError, UnknownArticle, UnknownKind
+from reactions.identity import reader_identity
 from reactions.queries import article_state
 from reactions.store import Store
-from reactions.taps import validate_id
 
 MAX_BODY_BYTES = 4_096
 BODY_FIELDS = {"article_id", "kind", "reader_id"}
@@ -133,15 +131,7 @@ def _required(body: dict[str, Any], field: str) -> str:
 
 
 def _reader_identity(request: Request, reader_id: object) -> str:
-    """The client id the widget keeps or, cookieless, the network address and user agent with
-    the day, so that fallback identity rotates daily. Handed to the store as a digest (the
-    store adds its pepper and hashes again); nothing raw is kept."""
-    if reader_id is not None:
-        if not isinstance(reader_id, str):
-            raise ApiError(422, f"reader_id must be a string, not {type(reader_id).__name__}")
-        source = f"client:{validate_id(reader_id, 'reader_id')}"
-    else:
-        host = request.client.host if request.client else "unknown"
-        agent = request.headers.get("user-agent", "")[:300]
-        source = f"anon:{datetime.now(UTC):%Y-%m-%d}:{host}:{agent}"
-    return hashlib.sha256(source.encode()).hexdigest()
+    if reader_id is not None and not isinstance(reader_id, str):
+        raise ApiError(422, f"reader_id must be a string, not {type(reader_id).__name__}")
+    host = request.client.host if request.client else None
+    return reader_identity(reader_id, host, request.headers.get("user-agent"))

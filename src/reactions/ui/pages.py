@@ -14,3 +14,4 @@ ARTICLE = st.Page("views/article.py", title="Article detail", icon="📰", url_p
 TOPICS = st.Page("views/topics.py", title="Topics", icon="🗂️", url_path="topics")
 
 EDITOR_PAGES = [OVERVIEW, ARTICLE, TOPICS]
+READER = st.Page("views/reader.py", title="Article", icon="👍", url_path="read", default=True)
