@@ -1,0 +1,133 @@
+"""End to end in a real browser: Debian's Chromium driven by Playwright against a real
+`streamlit run app.py` on 127.0.0.1. With CI set, a missing browser fails the run instead of
+skipping it. Screenshots land in screenshots/ (git-ignored) for people to look at."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SEED = "putin-invites-modi-to-russia-2023-12-28"
+SHOTS = ROOT / "screenshots"
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError(f"{CHROMIUM} is missing: .ci/run must install Debian's chromium")
+    pytest.skip("no Chromium on this machine (CI installs it)", allow_module_level=True)
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    db = tmp_path_factory.mktemp("browser") / "browser.duckdb"
+    shutil.copy(demo_db, db)
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "REACTIONS_DB": str(db)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("streamlit run did not come up") from None
+                time.sleep(0.3)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def page() -> Iterator[Page]:
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, user_agent="Reactions browser test"
+        )
+        yield context.new_page()
+        browser.close()
+
+
+def reaction_button(page: Page, label: str):  # type: ignore[no-untyped-def]
+    return page.locator("button", has_text=label).first
+
+
+def test_reader_taps_sees_count_and_highlight_and_keeps_them_after_reload(
+    server: str, page: Page
+) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    page.goto(f"{server}/?article={SEED}")
+    expect(page.get_by_text("What's Your Reaction?")).to_be_visible(timeout=30_000)
+    love = reaction_button(page, "Love")
+    before = love.inner_text()
+    count = int(before.split("·")[1].strip().replace(",", ""))
+    page.screenshot(path=str(SHOTS / "reader-before.png"), full_page=True)
+
+    love.click()
+    expect(reaction_button(page, "Love")).to_contain_text(f"Love · {count + 1:,}", timeout=15_000)
+    expect(reaction_button(page, "Love")).to_have_attribute("kind", "primary")
+    page.screenshot(path=str(SHOTS / "reader-after-tap.png"), full_page=True)
+
+    page.reload()
+    expect(page.get_by_text("What's Your Reaction?")).to_be_visible(timeout=30_000)
+    expect(reaction_button(page, "Love")).to_contain_text(f"Love · {count + 1:,}")
+    expect(reaction_button(page, "Love")).to_have_attribute("kind", "primary")
+
+
+def test_the_json_api_answers_on_the_same_port(server: str) -> None:
+    request = urllib.request.Request(
+        f"{server}/api/v1/articles/{SEED}/reactions", headers={"User-Agent": "api-check"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body = response.read().decode()
+    assert response.status == 200 and '"total"' in body and '"your_reaction":null' in body
