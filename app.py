@@ -7,9 +7,10 @@ import streamlit as st
 
 import reactions.ui
 from reactions.api import routes
+from reactions.config import Settings
 from reactions.ui.resources import get_store
 
 UI_ENTRY = Path(reactions.ui.__file__).with_name("entry.py")
 
 # Pages and API routes share one cached Store: one writer, one lock (DESIGN rule 2).
-app = st.App(UI_ENTRY, routes=routes(get_store))
+app = st.App(UI_ENTRY, routes=routes(get_store, Settings.load().allowed_origins))

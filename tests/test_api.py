@@ -19,6 +19,7 @@ from reactions.db import connect
 ROOT = Path(__file__).parents[1]
 SEED = "putin-invites-modi-to-russia-2023-12-28"
 KINDS = ["like", "dislike", "love", "funny", "angry", "sad", "wow"]
+ALLOWED = "https://news.example"
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +35,7 @@ def client(db: Path) -> Iterator[TestClient]:
     own reader ids and compare before/after, so they do not depend on each other."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("REACTIONS_DB", str(db))
+        patch.setenv("REACTIONS_ALLOWED_ORIGINS", ALLOWED)
         patch.syspath_prepend(str(ROOT))
         st.cache_resource.clear()
         app_module = importlib.import_module("app")
@@ -197,3 +199,33 @@ def test_the_ui_and_the_api_share_the_store(client: TestClient) -> None:
         [SEED],
     ).fetchall()[0][0]
     assert hashes >= 1
+
+
+def test_widget_script_carries_the_configured_kinds(client: TestClient) -> None:
+    response = client.get("/widget.js")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/javascript")
+    script = response.text
+    assert '"id": "angry", "label": "Angry", "emoji": "😡", "color": "#dc2626"' in script
+    assert "__KINDS__" not in script and "data-reactions-article" in script
+
+
+def test_cors_answers_only_configured_origins(client: TestClient) -> None:
+    path = f"/api/v1/articles/{SEED}/reactions"
+    allowed = client.get(path, headers={"Origin": ALLOWED})
+    assert allowed.headers["access-control-allow-origin"] == ALLOWED
+    other = client.get(path, headers={"Origin": "https://elsewhere.example"})
+    assert "access-control-allow-origin" not in other.headers
+    preflight = client.options(
+        "/api/v1/reactions",
+        headers={
+            "Origin": ALLOWED,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-methods"] == "GET, POST"
+    assert preflight.headers["access-control-allow-origin"] == ALLOWED
+    refused = client.options("/api/v1/reactions", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in refused.headers

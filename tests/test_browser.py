@@ -44,7 +44,41 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def news_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """Another origin: a plain static server for the page that embeds widget.js."""
+    root = tmp_path_factory.mktemp("news-site")
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/", process)
+        yield f"http://127.0.0.1:{port}", root
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"{url} did not come up") from None
+            time.sleep(0.3)
+
+
+@pytest.fixture(scope="module")
+def server(
+    demo_db: Path, tmp_path_factory: pytest.TempPathFactory, news_site: tuple[str, Path]
+) -> Iterator[str]:
     db = tmp_path_factory.mktemp("browser") / "browser.duckdb"
     shutil.copy(demo_db, db)
     port = free_port()
@@ -65,22 +99,13 @@ def server(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             "false",
         ],
         cwd=ROOT,
-        env={**os.environ, "REACTIONS_DB": str(db)},
+        env={**os.environ, "REACTIONS_DB": str(db), "REACTIONS_ALLOWED_ORIGINS": news_site[0]},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("streamlit run did not come up") from None
-                time.sleep(0.3)
+        wait_for(f"{base}/_stcore/health", process)
         yield base
     finally:
         process.terminate()
@@ -131,3 +156,38 @@ def test_the_json_api_answers_on_the_same_port(server: str) -> None:
     with urllib.request.urlopen(request, timeout=10) as response:
         body = response.read().decode()
     assert response.status == 200 and '"total"' in body and '"your_reaction":null' in body
+
+
+def test_widget_on_another_site_renders_taps_and_remembers_the_reader(
+    server: str, news_site: tuple[str, Path], page: Page
+) -> None:
+    site, root = news_site
+    (root / "story.html").write_text(
+        "<!doctype html><meta charset=utf-8><title>Story</title><article><h1>A story</h1>"
+        "<p>Body text.</p></article>"
+        f'<div id="bar" data-reactions-article="{SEED}"></div>'
+        f'<script src="{server}/widget.js"></script>',
+        encoding="utf-8",
+    )
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("requestfailed", lambda request: problems.append(f"{request.url}: {request.failure}"))
+    page.goto(f"{site}/story.html")
+    sad = page.locator('#bar button[data-kind="sad"]')
+    expect(sad).to_be_visible(timeout=20_000)
+    expect(page.locator("#bar h3")).to_have_text("What's Your Reaction?")
+    assert problems == []  # no script error, no refused cross-origin request
+    count = int(sad.inner_text().split("·")[1].strip().replace(",", ""))
+    sad.click()
+    expect(sad).to_have_attribute("aria-pressed", "true", timeout=10_000)
+    expect(sad).to_contain_text(f"Sad · {count + 1:,}")
+    page.screenshot(path=str(SHOTS / "widget-after-tap.png"), full_page=True)
+    page.reload()  # the client id in localStorage keeps the reader's reaction
+    expect(page.locator('#bar button[data-kind="sad"]')).to_have_attribute(
+        "aria-pressed", "true", timeout=20_000
+    )
+    page.locator('#bar button[data-kind="sad"]').click()  # tap again: undo
+    expect(page.locator('#bar button[data-kind="sad"]')).to_have_attribute(
+        "aria-pressed", "false", timeout=10_000
+    )
+    expect(page.locator('#bar button[data-kind="sad"]')).to_contain_text(f"Sad · {count:,}")

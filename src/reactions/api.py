@@ -3,6 +3,7 @@
 Routes (shapes from DESIGN.md):
 - POST /api/v1/reactions  {"article_id", "kind", "reader_id"?} → the article's state
 - GET  /api/v1/articles/{article_id}/reactions[?reader_id=…] → the article's state
+- GET  /widget.js → the drop-in script for <div data-reactions-article="ID"></div>
 
 Errors are JSON {"error": "…"} with 400 (malformed JSON), 404 (unknown article), 413 (body
 too large), 415 (not JSON), 422 (well-formed but invalid), and a rejected request writes
@@ -13,16 +14,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from importlib import resources
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from reactions.errors import InvalidInput, ReactionsError, UnknownArticle, UnknownKind
 from reactions.identity import reader_identity
-from reactions.queries import article_state
+from reactions.queries import article_state, reaction_kinds
 from reactions.store import Store
 
 MAX_BODY_BYTES = 4_096
@@ -40,8 +42,52 @@ def error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-def routes(store: Callable[[], Store]) -> list[Route]:
-    async def post_reaction(request: Request) -> JSONResponse:
+def _cors(request: Request, response: Response, origins: tuple[str, ...]) -> Response:
+    """Let pages on the configured sites call the API (widget.js); nobody else."""
+    origin = request.headers.get("origin")
+    if origin and origin.rstrip("/") in origins:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Vary"] = "Origin"
+    return response
+
+
+def widget_script(store: Store) -> str:
+    """widget.js with the enabled kinds (id, label, emoji, colour) built in."""
+    kinds = reaction_kinds(store.cursor())
+    config = [
+        {"id": k, "label": lbl, "emoji": e, "color": c}
+        for k, lbl, e, c in zip(
+            kinds["kind_id"], kinds["label"], kinds["emoji"], kinds["color"], strict=True
+        )
+    ]
+    template = resources.files("reactions").joinpath("data/widget.js").read_text("utf-8")
+    return template.replace("__KINDS__", json.dumps(config, ensure_ascii=False))
+
+
+def routes(store: Callable[[], Store], origins: tuple[str, ...] = ()) -> list[Route]:
+    async def preflight(request: Request) -> Response:
+        response = Response(status_code=204)
+        if request.headers.get("origin", "").rstrip("/") in origins:
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST"
+            response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+            response.headers["Access-Control-Max-Age"] = "600"
+        return _cors(request, response, origins)
+
+    async def widget(request: Request) -> Response:
+        text = await run_in_threadpool(widget_script, store())
+        return Response(
+            text,
+            media_type="text/javascript; charset=utf-8",
+            headers={"Cache-Control": "public, max-age=300"},
+        )
+
+    async def post_reaction(request: Request) -> Response:
+        return _cors(request, await _post_reaction(request), origins)
+
+    async def get_reactions(request: Request) -> Response:
+        return _cors(request, await _get_reactions(request), origins)
+
+    async def _post_reaction(request: Request) -> JSONResponse:
         try:
             body = await _json_object(request)
             article_id, kind = _required(body, "article_id"), _required(body, "kind")
@@ -59,7 +105,7 @@ def routes(store: Callable[[], Store]) -> list[Route]:
             return error(STATUS.get(type(exc), 422), str(exc))
         return JSONResponse({**state, "change": outcome.change})
 
-    async def get_reactions(request: Request) -> JSONResponse:
+    async def _get_reactions(request: Request) -> JSONResponse:
         article_id = request.path_params["article_id"]
         reader = request.query_params.get("reader_id")
         try:
@@ -76,7 +122,9 @@ def routes(store: Callable[[], Store]) -> list[Route]:
 
     return [
         Route("/api/v1/reactions", post_reaction, methods=["POST"]),
+        Route("/api/v1/reactions", preflight, methods=["OPTIONS"]),
         Route("/api/v1/articles/{article_id:path}/reactions", get_reactions, methods=["GET"]),
+        Route("/widget.js", widget, methods=["GET"]),
     ]
 
 

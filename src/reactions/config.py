@@ -31,6 +31,9 @@ class Settings:
     # False: one current reaction per reader per article (tap another kind to switch).
     # True: a reader may hold several kinds at once on the same article.
     multiple_reactions: bool = False
+    # Sites allowed to call the reactions API from their pages (widget.js), e.g.
+    # "https://news.example". Empty: only pages served by this app.
+    allowed_origins: tuple[str, ...] = ()
 
     @classmethod
     def load(cls, db_path: str | Path | None = None) -> Settings:
@@ -41,9 +44,16 @@ class Settings:
             multiple_value = bool(file_values.get("multiple_reactions", False))
         else:
             multiple_value = _parse_bool("REACTIONS_MULTIPLE_REACTIONS", multiple)
+        origins = os.environ.get("REACTIONS_ALLOWED_ORIGINS")
+        origin_list = (
+            origins.split(",")
+            if origins is not None
+            else list(file_values.get("allowed_origins", []))
+        )
         return cls(
             db_path=Path(raw_db) if raw_db else DEFAULT_DB_PATH,
             multiple_reactions=multiple_value,
+            allowed_origins=tuple(o.strip().rstrip("/") for o in origin_list if o.strip()),
         )
 
 
