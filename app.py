@@ -13,4 +13,4 @@ from reactions.ui.resources import get_store
 UI_ENTRY = Path(reactions.ui.__file__).with_name("entry.py")
 
 # Pages and API routes share one cached Store: one writer, one lock (DESIGN rule 2).
-app = st.App(UI_ENTRY, routes=routes(get_store, Settings.load().allowed_origins))
+app = st.App(UI_ENTRY, routes=routes(get_store, Settings.load()))

@@ -20,6 +20,7 @@ ROOT = Path(__file__).parents[1]
 SEED = "putin-invites-modi-to-russia-2023-12-28"
 KINDS = ["like", "dislike", "love", "funny", "angry", "sad", "wow"]
 ALLOWED = "https://news.example"
+READER_LIMIT = 8
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +37,7 @@ def client(db: Path) -> Iterator[TestClient]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("REACTIONS_DB", str(db))
         patch.setenv("REACTIONS_ALLOWED_ORIGINS", ALLOWED)
+        patch.setenv("REACTIONS_TAPS_PER_READER_MINUTE", str(READER_LIMIT))
         patch.syspath_prepend(str(ROOT))
         st.cache_resource.clear()
         app_module = importlib.import_module("app")
@@ -229,3 +231,38 @@ def test_cors_answers_only_configured_origins(client: TestClient) -> None:
     assert preflight.headers["access-control-allow-origin"] == ALLOWED
     refused = client.options("/api/v1/reactions", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in refused.headers
+
+
+def test_a_reader_over_the_rate_limit_gets_429_with_retry_after(
+    client: TestClient, db: Path
+) -> None:
+    body = {"article_id": SEED, "kind": "like", "reader_id": "eager-reader"}
+    for _ in range(READER_LIMIT):
+        assert post(client, body).status_code == 200
+    before = log_size(db)
+    refused = post(client, body)
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert "too many reactions" in refused.json()["error"]
+    assert log_size(db) == before
+    # Another reader is not held back by this one.
+    assert post(client, {**body, "reader_id": "calm-reader"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "agent",
+    [
+        "Mozilla/5.0 (compatible; Googlebot/2.1)",
+        "curl/8.5.0",
+        "python-requests/2.32",
+        "Mozilla/5.0 HeadlessChrome/140",
+    ],
+)
+def test_known_bots_cannot_react(client: TestClient, db: Path, agent: str) -> None:
+    before = log_size(db)
+    response = post(
+        client, {"article_id": SEED, "kind": "angry", "reader_id": "x"}, **{"user-agent": agent}
+    )
+    assert response.status_code == 403
+    assert response.json() == {"error": "automated clients cannot react"}
+    assert log_size(db) == before

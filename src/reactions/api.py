@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -22,8 +23,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from reactions.config import Settings
 from reactions.errors import InvalidInput, ReactionsError, UnknownArticle, UnknownKind
 from reactions.identity import reader_identity
+from reactions.limits import RateLimiter, is_bot
 from reactions.queries import article_state, reaction_kinds
 from reactions.store import Store
 
@@ -64,7 +67,12 @@ def widget_script(store: Store) -> str:
     return template.replace("__KINDS__", json.dumps(config, ensure_ascii=False))
 
 
-def routes(store: Callable[[], Store], origins: tuple[str, ...] = ()) -> list[Route]:
+def routes(store: Callable[[], Store], settings: Settings | None = None) -> list[Route]:
+    settings = settings or Settings(db_path=Path("unused"))
+    origins = settings.allowed_origins
+    per_reader = RateLimiter(settings.taps_per_reader_minute)
+    per_network = RateLimiter(settings.taps_per_ip_minute)
+
     async def preflight(request: Request) -> Response:
         response = Response(status_code=204)
         if request.headers.get("origin", "").rstrip("/") in origins:
@@ -89,10 +97,17 @@ def routes(store: Callable[[], Store], origins: tuple[str, ...] = ()) -> list[Ro
 
     async def _post_reaction(request: Request) -> JSONResponse:
         try:
+            agent = request.headers.get("user-agent")
+            if is_bot(agent):
+                raise ApiError(403, "automated clients cannot react")
             body = await _json_object(request)
             article_id, kind = _required(body, "article_id"), _required(body, "kind")
             reader = body.get("reader_id")
             reader_id = _reader_identity(request, reader)
+            host = request.client.host if request.client else "unknown"
+            wait = per_network.retry_after(host) or per_reader.retry_after(reader_id)
+            if wait:
+                return _too_many(wait)
             outcome = await run_in_threadpool(
                 store().record_reaction, article_id, reader_id, kind, source="api"
             )
@@ -126,6 +141,12 @@ def routes(store: Callable[[], Store], origins: tuple[str, ...] = ()) -> list[Ro
         Route("/api/v1/articles/{article_id:path}/reactions", get_reactions, methods=["GET"]),
         Route("/widget.js", widget, methods=["GET"]),
     ]
+
+
+def _too_many(seconds: int) -> JSONResponse:
+    response = error(429, f"too many reactions; try again in {seconds} s")
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 async def _json_object(request: Request) -> dict[str, Any]:

@@ -34,6 +34,9 @@ class Settings:
     # Sites allowed to call the reactions API from their pages (widget.js), e.g.
     # "https://news.example". Empty: only pages served by this app.
     allowed_origins: tuple[str, ...] = ()
+    # Taps per minute through the API, per reader and per network address.
+    taps_per_reader_minute: int = 30
+    taps_per_ip_minute: int = 600
 
     @classmethod
     def load(cls, db_path: str | Path | None = None) -> Settings:
@@ -54,7 +57,24 @@ class Settings:
             db_path=Path(raw_db) if raw_db else DEFAULT_DB_PATH,
             multiple_reactions=multiple_value,
             allowed_origins=tuple(o.strip().rstrip("/") for o in origin_list if o.strip()),
+            taps_per_reader_minute=_positive_int(
+                "REACTIONS_TAPS_PER_READER_MINUTE", file_values.get("taps_per_reader_minute", 30)
+            ),
+            taps_per_ip_minute=_positive_int(
+                "REACTIONS_TAPS_PER_IP_MINUTE", file_values.get("taps_per_ip_minute", 600)
+            ),
         )
+
+
+def _positive_int(name: str, default: object) -> int:
+    raw = os.environ.get(name, default)
+    try:
+        value = int(str(raw))
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1, not {value}")
+    return value
 
 
 def _parse_bool(name: str, value: str) -> bool:
