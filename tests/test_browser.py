@@ -16,16 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from tools.chromium import CHROMIUM, CHROMIUM_ARGS
+
 ROOT = Path(__file__).parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SEED = "putin-invites-modi-to-russia-2023-12-28"
 SHOTS = ROOT / "screenshots"
 

@@ -12,15 +12,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tools.chromium import CHROMIUM, CHROMIUM_ARGS
+
 PAGES = {
     "overview": "/?range=30d",  # the default page is served only at /
     "article": "/article?range=all&id=putin-invites-modi-to-russia-2023-12-28",

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -67,8 +66,7 @@ def widget_script(store: Store) -> str:
     return template.replace("__KINDS__", json.dumps(config, ensure_ascii=False))
 
 
-def routes(store: Callable[[], Store], settings: Settings | None = None) -> list[Route]:
-    settings = settings or Settings(db_path=Path("unused"))
+def routes(store: Callable[[], Store], settings: Settings) -> list[Route]:
     origins = settings.allowed_origins
     per_reader = RateLimiter(settings.taps_per_reader_minute)
     per_network = RateLimiter(settings.taps_per_ip_minute)

@@ -147,10 +147,7 @@ def article(cur: duckdb.DuckDBPyConnection, article_id: str) -> dict[str, Any] |
 def article_filter(f: Filters, article_id: str) -> tuple[str, list[object]]:
     """The filter's range and kinds, narrowed to one article (its own topic, author and tags
     are what they are, so those filters do not apply on the detail page)."""
-    narrowed = Filters(
-        preset=f.preset, start=f.start, end=f.end, kinds=f.kinds, interval=f.interval, tz=f.tz
-    )
-    where = reaction_predicate(narrowed)
+    where = reaction_predicate(f.range_and_kinds())
     return f"{where.sql} AND c.article_id = ?", [*where.params, article_id]
 
 

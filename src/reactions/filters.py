@@ -77,6 +77,11 @@ class Filters:
             end=self.start - timedelta(days=1),
         )
 
+    def range_and_kinds(self) -> Filters:
+        """Only the date range and kinds: the view of one article, or of a whole topic,
+        where filters that pick articles (topic, author, tag, title) do not apply."""
+        return replace(self, topics=(), authors=(), tags=(), search="")
+
     def describe_range(self) -> str:
         """ "Nov 10 – Nov 16, 2026", "Nov 20, 2026" or "all time"."""
         if self.start is None or self.end is None:

@@ -29,33 +29,6 @@ def reaction_kinds(cur: duckdb.DuckDBPyConnection, *, enabled_only: bool = True)
     ).df()
 
 
-def article_counts(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """One row per article, newest first: metadata, `total`, and one count column per kind
-    (every configured kind, enabled or not, so past reactions never vanish)."""
-    kinds = reaction_kinds(cur, enabled_only=False)["kind_id"].tolist()
-    counts = cur.execute(
-        f"""
-        SELECT article_id, kind_id, sum({SIGNED})::BIGINT AS n
-        FROM reaction_events GROUP BY article_id, kind_id
-        """
-    ).df()
-    wide = (
-        counts.pivot_table(index="article_id", columns="kind_id", values="n", aggfunc="sum")
-        .reindex(columns=kinds)
-        .fillna(0)
-        .astype("int64")
-    )
-    articles = cur.execute(
-        "SELECT article_id, title, topic, author, published_at FROM articles"
-    ).df()
-    table = articles.merge(wide, how="left", left_on="article_id", right_index=True)
-    table[kinds] = table[kinds].fillna(0).astype("int64")
-    table.insert(len(articles.columns), "total", table[kinds].sum(axis=1))
-    return table.sort_values(["published_at", "article_id"], ascending=[False, True]).reset_index(
-        drop=True
-    )
-
-
 def article_state(
     cur: duckdb.DuckDBPyConnection, article_id: str, reader_hash: str | None = None
 ) -> dict[str, Any]:

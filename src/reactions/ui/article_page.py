@@ -3,13 +3,13 @@ publication, what readers switched between, and how it differs from its topic's 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from reactions import charts, dashboard
-from reactions.filters import Filters
 from reactions.stats import FEW_REACTIONS, lift, wilson_interval
 from reactions.ui import data
 from reactions.ui.context import PageContext, page_context
@@ -100,14 +100,7 @@ def topic_norm(ctx: PageContext, info: dict[str, Any], counts: pd.Series) -> Non
     """Each kind's share against the same topic's share in the same range."""
     # The norm: the article's topic under the same range and kinds (other filters name
     # articles, and the norm is about the whole topic).
-    same_topic = Filters(
-        preset=ctx.filters.preset,
-        start=ctx.filters.start,
-        end=ctx.filters.end,
-        kinds=ctx.filters.kinds,
-        tz=ctx.filters.tz,
-        topics=(info["topic"],),
-    )
+    same_topic = replace(ctx.filters.range_and_kinds(), topics=(info["topic"],))
     topic_counts = dashboard.topic_counts(ctx.cur, same_topic)
     norm = topic_counts.set_index("kind_id")["reactions"]
     norm_total = float(norm.sum())
