@@ -1,6 +1,7 @@
 """Entry point: `streamlit run app.py` (or `reactions serve`) serves the UI and the API on one
 port. Kept thin: the UI lives in src/reactions/ui, the HTTP routes in reactions.api."""
 
+import functools
 from pathlib import Path
 
 import streamlit as st
@@ -16,4 +17,7 @@ UI_ENTRY = Path(reactions.ui.__file__).with_name("entry.py")
 enable_tcp_nodelay()  # kept-alive API requests otherwise wait ~40 ms each (see the module)
 
 # Pages and API routes share one cached Store: one writer, one lock (DESIGN rule 2).
-app = st.App(UI_ENTRY, routes=routes(get_store, Settings.load()))
+settings = Settings.load()
+# Resolved once for the API: a lookup through st.cache_resource costs ~0.2 ms per request.
+api_store = functools.cache(lambda: get_store(settings))
+app = st.App(UI_ENTRY, routes=routes(api_store, settings))

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tools.chromium import CHROMIUM, CHROMIUM_ARGS
+from tools.live_server import free_port, live_server, wait_for
 
 ROOT = Path(__file__).parents[1]
 SEED = "putin-invites-modi-to-russia-2023-12-28"
@@ -28,12 +27,6 @@ if not Path(CHROMIUM).exists():
     pytest.skip("no Chromium on this machine (CI installs it)", allow_module_level=True)
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -55,54 +48,14 @@ def news_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, P
         process.wait(timeout=20)
 
 
-def wait_for(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"{url} did not come up") from None
-            time.sleep(0.3)
-
-
 @pytest.fixture(scope="module")
 def server(
     demo_db: Path, tmp_path_factory: pytest.TempPathFactory, news_site: tuple[str, Path]
 ) -> Iterator[str]:
     db = tmp_path_factory.mktemp("browser") / "browser.duckdb"
     shutil.copy(demo_db, db)
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "REACTIONS_DB": str(db), "REACTIONS_ALLOWED_ORIGINS": news_site[0]},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(f"{base}/_stcore/health", process)
+    with live_server(db, {"REACTIONS_ALLOWED_ORIGINS": news_site[0]}) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")

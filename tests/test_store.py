@@ -4,6 +4,8 @@ and the derived table always equals a recomputation from the event log."""
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 import threading
 from collections import Counter
 from pathlib import Path
@@ -15,7 +17,7 @@ from reactions.errors import InvalidInput, UnknownArticle, UnknownKind
 from reactions.queries import derived_state_mismatches
 from reactions.store import Store
 from reactions.synth import generate, populate
-from reactions.taps import Tap
+from reactions.taps import READER_KEY_SQL, KnownReaders, Tap, reader_key
 from tests.conftest import DEMO_END, event_count, make_articles
 
 KINDS = ("like", "dislike", "love", "funny", "angry", "sad", "wow")
@@ -228,3 +230,65 @@ def test_reader_index_survives_bulk_load_rebuild_and_reopen(tmp_path: Path) -> N
     reopened = Store.open(path)
     assert indexes(reopened) == ["current_reactions_reader"]
     reopened.close()
+
+
+def test_reader_keys_agree_between_python_and_sql_for_every_reader(demo_db: Path) -> None:
+    """KnownReaders skips the lookup for readers whose key it has never seen; a key computed
+    differently in Python and SQL would make a returning reader look new (a double count)."""
+    store = Store.open(demo_db)
+    try:
+        rows = (
+            store.cursor()
+            .execute(f"SELECT DISTINCT reader_hash, {READER_KEY_SQL} FROM current_reactions")
+            .fetchall()
+        )
+        assert len(rows) > 1_000
+        assert [h for h, key in rows if reader_key(h) != key] == []
+        known = KnownReaders(store.cursor())
+        assert all(h in known for h, _ in rows)
+        assert "newcomer-ab" not in known
+    finally:
+        store.close()
+
+
+def test_taps_land_in_the_log_at_once_and_the_derived_table_on_settle(store: Store) -> None:
+    raw = store.con.cursor()  # reads the file as it is, without the Store settling first
+    store.record_reaction("budget-vote", "reader-1", "like")
+    assert raw.execute("SELECT count(*) FROM reaction_events").fetchall() == [(1,)]
+    store.settle()
+    assert raw.execute("SELECT kind_id FROM current_reactions").fetchall() == [("like",)]
+    assert derived_state_mismatches(raw) == 0
+
+
+def test_a_returning_reader_no_longer_in_memory_is_looked_up_not_taken_for_new(
+    store: Store,
+) -> None:
+    store.record_reaction("budget-vote", "reader-1", "like")
+    store.settle()
+    store._state.forget()  # as if the reader had fallen out of the writer's memory
+    assert store.record_reaction("budget-vote", "reader-1", "like").change == "undone"
+    assert store.record_reaction("budget-vote", "reader-1", "love").change == "added"
+    assert store.record_reaction("budget-vote", "reader-1", "sad").change == "switched"
+    assert derived_state_mismatches(store.cursor()) == 0
+
+
+def test_unsettled_taps_of_a_process_that_died_are_replayed_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "crash.duckdb"
+    setup = Store.open(path)
+    setup.upsert_articles(make_articles("budget-vote"))
+    setup.close()
+    script = (
+        "import os, sys\n"
+        "from reactions.store import Store\n"
+        "s = Store.open(sys.argv[1])\n"
+        "for i in range(50):\n"
+        "    s.record_reaction('budget-vote', f'reader-{i % 7}', ['like', 'sad'][i % 2])\n"
+        "os._exit(0)  # no settle, no close: as if killed\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(path)], check=True, timeout=120)
+    reopened = Store.open(path)
+    try:
+        assert event_count(reopened) >= 50
+        assert derived_state_mismatches(reopened.cursor()) == 0
+    finally:
+        reopened.close()

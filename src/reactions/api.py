@@ -26,7 +26,7 @@ from reactions.config import Settings
 from reactions.errors import InvalidInput, ReactionsError, UnknownArticle, UnknownKind
 from reactions.identity import reader_identity
 from reactions.limits import RateLimiter, is_bot
-from reactions.queries import article_state, reaction_kinds
+from reactions.queries import bar_state, reaction_kinds
 from reactions.store import Store
 
 MAX_BODY_BYTES = 4_096
@@ -106,16 +106,13 @@ def routes(store: Callable[[], Store], settings: Settings) -> list[Route]:
             wait = per_network.retry_after(host) or per_reader.retry_after(reader_id)
             if wait:
                 return _too_many(wait)
-            outcome = await run_in_threadpool(
-                store().record_reaction, article_id, reader_id, kind, source="api"
-            )
-            state = await run_in_threadpool(
-                article_state, store().cursor(), article_id, outcome.reader_hash
-            )
+            outcome = await store().record_reaction_async(article_id, reader_id, kind)
         except ApiError as exc:
             return error(exc.status, str(exc))
         except ReactionsError as exc:
             return error(STATUS.get(type(exc), 422), str(exc))
+        # The counts right after this tap's commit come with the outcome: no second read.
+        state = bar_state(article_id, outcome.counts, outcome.after)
         return JSONResponse({**state, "change": outcome.change})
 
     async def _get_reactions(request: Request) -> JSONResponse:
@@ -124,9 +121,7 @@ def routes(store: Callable[[], Store], settings: Settings) -> list[Route]:
         try:
             current = store()
             reader_hash = current.hash_reader(_reader_identity(request, reader))
-            state = await run_in_threadpool(
-                article_state, current.cursor(), article_id, reader_hash
-            )
+            state = await run_in_threadpool(current.reaction_bar, article_id, reader_hash)
         except ApiError as exc:
             return error(exc.status, str(exc))
         except ReactionsError as exc:

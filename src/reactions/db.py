@@ -219,6 +219,14 @@ def _006_reaction_kind_colors(cur: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _007_current_reactions_through(cur: duckdb.DuckDBPyConnection) -> None:
+    # Taps now commit their events first and settle the derived table shortly after; until
+    # this version it was written in the same transaction, so it reflects every event.
+    set_current_reactions_through(
+        cur, int(scalar(cur, "SELECT coalesce(max(event_id), 0) FROM reaction_events"))
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("001_core_tables", _001_core_tables),
     ("002_default_reaction_kinds", _002_default_reaction_kinds),
@@ -226,6 +234,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("004_synthetic_labels", _004_synthetic_labels),
     ("005_current_reactions_added_at", _005_current_reactions_added_at),
     ("006_reaction_kind_colors", _006_reaction_kind_colors),
+    ("007_current_reactions_through", _007_current_reactions_through),
 )
 
 
@@ -274,6 +283,45 @@ def rebuild_current_reactions(cur: duckdb.DuckDBPyConnection) -> None:
         HAVING arg_max(action, event_id) = 'add'
         """
     )
+    set_current_reactions_through(
+        cur, int(scalar(cur, "SELECT coalesce(max(event_id), 0) FROM reaction_events"))
+    )
+
+
+THROUGH_KEY = "current_reactions_through"
+
+
+def set_current_reactions_through(cur: duckdb.DuckDBPyConnection, event_id: int) -> None:
+    """Record that `current_reactions` reflects every event up to `event_id`."""
+    cur.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [THROUGH_KEY, str(event_id)])
+
+
+def catch_up_current_reactions(cur: duckdb.DuckDBPyConnection, *, through: int) -> int:
+    """Bring `current_reactions` up to event `through` if it trails (a process that died
+    before settling): every reader with a later event gets their rows recomputed from the
+    whole log. Returns how many events it caught up on (0, nearly always, at one query)."""
+    settled = cur.execute("SELECT value::BIGINT FROM meta WHERE key = ?", [THROUGH_KEY]).fetchall()
+    after = int(settled[0][0]) if settled else 0
+    if after >= through:
+        return 0
+    with transaction(cur):
+        cur.execute(
+            "CREATE TEMP TABLE caught_up AS SELECT DISTINCT reader_hash FROM reaction_events "
+            "WHERE event_id > ?",
+            [after],
+        )
+        cur.execute("DELETE FROM current_reactions WHERE reader_hash IN (FROM caught_up)")
+        cur.execute(
+            """
+            INSERT INTO current_reactions
+            SELECT article_id, reader_hash, kind_id, max(event_id), arg_max(occurred_at, event_id)
+            FROM reaction_events SEMI JOIN caught_up USING (reader_hash)
+            GROUP BY ALL HAVING arg_max(action, event_id) = 'add'
+            """
+        )
+        cur.execute("DROP TABLE caught_up")
+        set_current_reactions_through(cur, through)
+    return through - after
 
 
 def index_current_reactions(cur: duckdb.DuckDBPyConnection) -> None:

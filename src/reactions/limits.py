@@ -4,6 +4,7 @@ so one process sees every request)."""
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import threading
@@ -21,6 +22,7 @@ BOT_AGENT = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=4096)  # browsers send a handful of distinct agents
 def is_bot(user_agent: str | None) -> bool:
     return bool(user_agent and BOT_AGENT.search(user_agent))
 

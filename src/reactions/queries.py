@@ -6,6 +6,7 @@ minus its removes, which equals the number of readers currently holding that kin
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,14 +50,21 @@ def article_state(
     if not rows or not rows[0][2]:
         raise UnknownArticle(f"no article with id {article_id[:80]!r}")
     counts = {kind: int(n) for kind, n, _, _ in rows}
+    return bar_state(article_id, counts, [kind for kind, _, _, is_mine in rows if is_mine])
+
+
+def bar_state(article_id: str, counts: Mapping[str, int], mine: Iterable[str]) -> dict[str, Any]:
+    """The reaction bar's JSON shape (DESIGN.md): `counts` holds every enabled kind in display
+    order; shares are true fractions of the article's current reactions."""
     total = sum(counts.values())
-    mine = [kind for kind, _, _, is_mine in rows if is_mine]
+    held = set(mine)
+    yours = [kind for kind in counts if kind in held]
     return {
         "article_id": article_id,
-        "counts": counts,
+        "counts": dict(counts),
         "shares": {k: (n / total if total else 0.0) for k, n in counts.items()},
         "total": total,
-        "your_reaction": mine[0] if mine else None,
+        "your_reaction": yours[0] if yours else None,
     }
 
 

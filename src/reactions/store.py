@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -27,14 +28,17 @@ from reactions.db import (
     scalar,
     transaction,
 )
-from reactions.errors import InvalidInput, ReactionsError, UnknownKind
+from reactions.errors import InvalidInput, ReactionsError, UnknownArticle, UnknownKind
+from reactions.queries import bar_state
+from reactions.tap_writer import TapWriter
 from reactions.taps import (
     EVENT_COLUMNS,
     NEXT_EVENT_ID,
-    GroupCommit,
     Tap,
     TapOutcome,
+    TapTables,
     WriterState,
+    settle,
     write_batch,
 )
 
@@ -93,21 +97,43 @@ class Store:
         self.multiple_reactions = multiple
         self._state = _writer_state_for(path, con)
         self._lock = self._state.lock
-        self._group_commit = GroupCommit(self._write_taps)
+        self._writer = TapWriter(self._write_taps, self.settle)
+        self._tables: TapTables | None = None  # made on the first write through them
         self._pepper: str = scalar(
-            self.cursor(), "SELECT value FROM meta WHERE key = 'reader_pepper'"
+            self.con.cursor(), "SELECT value FROM meta WHERE key = 'reader_pepper'"
         )
+        with self._lock:  # the first Store of a process replays what a crash left unsettled
+            self._state.load(self.con.cursor())
 
     @classmethod
     def open(cls, path: str | Path, *, multiple: bool = False) -> Store:
         return cls(connect(path), str(path), multiple=multiple)
 
     def close(self) -> None:
+        self._writer.close()  # writes what is queued
+        self.settle()
+        with self._lock:  # another process may write the file before it is opened here again
+            self._state.forget()
         self.con.close()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A fresh cursor: DuckDB connections are not shareable across threads, cursors are."""
+        """A fresh cursor for reading: DuckDB connections are not shareable across threads,
+        cursors are. Settles first, so a read sees every tap acknowledged before it."""
+        self.settle()
         return self.con.cursor()
+
+    def settle(self) -> None:
+        """Bring the derived table up to the event log now (see `taps`)."""
+        if not self._state.dirty:  # the common case costs no lock
+            return
+        with self._lock:
+            settle(self._tap_tables(), self._state)
+
+    def _tap_tables(self) -> TapTables:
+        """This Store's cursor and appenders for taps; the caller holds the lock."""
+        if self._tables is None or self._tables.generation != self._state.generation:
+            self._tables = TapTables(self.con.cursor(), self._state.generation)
+        return self._tables
 
     def hash_reader(self, reader_id: str) -> str:
         digest = hashlib.sha256(f"{self._pepper}:{reader_id}".encode()).digest()
@@ -128,7 +154,13 @@ class Store:
 
         Safe from any number of threads: concurrent taps share a transaction (group commit)
         and this returns once the tap is committed. Raises the tap's own error, if any."""
-        return self._group_commit.submit(Tap(article_id, reader_id, kind, source, network))
+        return self._writer.submit(Tap(article_id, reader_id, kind, source, network))
+
+    async def record_reaction_async(
+        self, article_id: str, reader_id: str, kind: str, *, source: str = "api"
+    ) -> TapOutcome:
+        """`record_reaction` for the server's event loop: awaits the commit, blocks nothing."""
+        return await self._writer.submit_async(Tap(article_id, reader_id, kind, source))
 
     def record_taps(self, taps: Sequence[Tap]) -> list[TapOutcome]:
         """Apply taps in order in one transaction; one bad tap rejects them all."""
@@ -142,13 +174,39 @@ class Store:
             return []
         with self._lock:
             return write_batch(
-                self.cursor(),
+                self._tap_tables(),
                 self._state,
                 taps,
                 multiple=self.multiple_reactions,
                 hash_reader=self.hash_reader,
                 all_or_nothing=all_or_nothing,
             )
+
+    def reaction_bar(self, article_id: str, reader_hash: str | None = None) -> dict[str, Any]:
+        """What an article's reaction bar shows (`queries.bar_state`), from the writer's memory
+        where it can: the article's counts always, the reader's reaction if recently seen."""
+        cur = self.con.cursor()
+        state = self._state
+        with self._lock:
+            state.load(cur)
+            assert state.articles is not None
+            if article_id not in state.articles:
+                raise UnknownArticle(f"no article with id {article_id[:80]!r}")
+            counts = state.shown(state.article_counts(cur, article_id))
+            remembered = state.readers.get(reader_hash) if reader_hash else None
+            mine = list(remembered.get(article_id, {})) if remembered is not None else None
+        if mine is None and reader_hash is not None:
+            # Not in memory, so not dirty: the derived table has this reader's state. By the
+            # reader alone: with `AND article_id = ?` DuckDB skips the index (11 ms, not 0.7).
+            mine = [
+                kind
+                for article, kind in cur.execute(
+                    "SELECT article_id, kind_id FROM current_reactions WHERE reader_hash = ?",
+                    [reader_hash],
+                ).fetchall()
+                if article == article_id
+            ]
+        return bar_state(article_id, counts, mine or [])
 
     # --- bulk ------------------------------------------------------------------------
 

@@ -1,24 +1,35 @@
-"""Reader taps: what one tap means, applying a batch of them in a fixed number of statements,
-and group commit so concurrent taps share one transaction.
+"""Reader taps: what one tap means, and applying a batch of them (`tap_writer` decides what
+goes into a batch).
 
-DuckDB costs about 0.5–1.7 ms per statement here whatever its size, so the cost of a tap is
-the number of statements. A batch of any size runs: one validation query, BEGIN, one lookup
-of the readers' current reactions, one multi-row event insert, one delete and one insert that
-rewrite those readers' rows of the derived table, COMMIT.
+DuckDB 2.0 costs about 0.4–2 ms per statement here whatever its size (parsing and planning
+dominate), so the cost of a tap is the number of statements in its batch. A batch writes one
+statement: an appender flush of its events, which commits on its own — the event log is the
+truth (design rule 3), so a tap is durable, and acknowledged, once its events are.
+
+Everything else the writer needs it keeps in memory, as the only writer (design rule 2):
+kinds, article ids, the next event id, each tapped article's counts, and the whole current
+state of recently seen readers. A reader not in memory costs one lookup per batch.
+
+The derived table `current_reactions` follows the log a little behind: `settle` writes the
+rows of readers whose state changed ("dirty") in one transaction — when the writer is idle
+for SETTLE_SECONDS, once SETTLE_AT readers are dirty, and before anyone reads through the
+Store — and records the last event it reflects in `meta` (`current_reactions_through`). If
+the process dies in between, `WriterState.load` replays the events after that mark.
 """
 
 from __future__ import annotations
 
 import threading
-import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import duckdb
+import numpy as np
 
 from reactions.config import MAX_ID_LENGTH
-from reactions.db import transaction
+from reactions.db import catch_up_current_reactions, set_current_reactions_through, transaction
 from reactions.errors import InvalidInput, ReactionsError, UnknownArticle, UnknownKind
 
 EVENT_SOURCES = ("widget", "api", "synthetic", "import")
@@ -32,12 +43,15 @@ EVENT_COLUMNS = (
     "source",
     "network_hash",
 )
+CURRENT_COLUMNS = ("article_id", "reader_hash", "kind_id", "event_id", "added_at")
 # Event ids are consecutive; assigned inside the write transaction, under the write lock.
 NEXT_EVENT_ID = "SELECT coalesce(max(event_id), 0) + 1 AS next_id FROM reaction_events"
-MAX_BATCH = 500  # taps per group-commit transaction: bounds statement size and latency
-# How long a new leader may hold its batch open for concurrent taps to join. A batch costs
-# ~5 ms of fixed statement overhead whatever its size, so filling it is worth ~1 ms.
-LINGER_SECONDS = 0.0015
+SETTLE_SECONDS = 0.2  # the derived table trails the event log by about this much at most…
+SETTLE_AT = 2_000  # … or by this many readers, whichever comes first
+READERS_KEPT = 50_000  # readers whose current state stays in memory (least recent dropped)
+
+# A reader's current state: article -> kind -> (event id of the add, its time).
+ReaderState = dict[str, dict[str, tuple[int, datetime]]]
 
 
 def utc_now() -> datetime:
@@ -85,6 +99,9 @@ class TapOutcome:
     before: tuple[str, ...]  # the reader's kinds on this article before the tap
     after: tuple[str, ...]  # … and after it
     event_ids: tuple[int, ...] = ()
+    # The article's current count per enabled kind (in display order) right after this tap,
+    # from the writer's mirror: what the reaction bar shows, without reading the database.
+    counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def change(self) -> str:
@@ -96,20 +113,103 @@ class TapOutcome:
         return "switched"
 
 
+# Reader hashes are 12 base64url characters (store.identity_text); their first 10 make a
+# 60-bit key that Python and SQL compute alike, for `KnownReaders`.
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_VALUE = {ch: i for i, ch in enumerate(_ALPHABET)}
+_KEY_CHARS = 10
+READER_KEY_SQL = " + ".join(
+    f"(greatest(instr('{_ALPHABET}', substr(reader_hash, {i + 1}, 1)) - 1, 0)::UBIGINT << {6 * i})"
+    for i in range(_KEY_CHARS)
+)
+
+
+def reader_key(reader_hash: str) -> int:
+    """The same number READER_KEY_SQL gives (a character outside the alphabet counts 0)."""
+    key = 0
+    for i, ch in enumerate(reader_hash[:_KEY_CHARS]):
+        key |= _VALUE.get(ch, 0) << (6 * i)
+    return key
+
+
+class KnownReaders:
+    """Every reader who may have rows in `current_reactions`: the keys of those there when
+    loaded (a sorted array, 8 bytes a reader: 18 MB for the 2.2M readers of 10M events) and
+    of every reader who tapped since. A reader in neither has no reactions anywhere, so a
+    first-time reader's tap needs no lookup. False positives only cost that lookup."""
+
+    MERGE_AT = 100_000  # newcomers kept in a set until merged into the array
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection) -> None:
+        self._keys = np.asarray(
+            cur.execute(
+                f"SELECT {READER_KEY_SQL} AS k FROM "
+                "(SELECT DISTINCT reader_hash FROM current_reactions) ORDER BY k"
+            ).fetchnumpy()["k"],
+            dtype=np.uint64,
+        )
+        self._new: set[int] = set()
+
+    def __contains__(self, reader_hash: str) -> bool:
+        key = reader_key(reader_hash)
+        if key in self._new:
+            return True
+        i = int(np.searchsorted(self._keys, np.uint64(key)))
+        return i < len(self._keys) and int(self._keys[i]) == key
+
+    def add(self, reader_hash: str) -> None:
+        self._new.add(reader_key(reader_hash))
+        if len(self._new) >= self.MERGE_AT:
+            self._keys = np.union1d(self._keys, np.fromiter(self._new, np.uint64))
+            self._new = set()
+
+
 @dataclass
 class WriterState:
     """Shared by every Store on one database file in this process: the write lock, and what
-    the writer may keep in memory because it is the only writer (design rule 2) — enabled
-    kinds, article ids, the next event id. `None` means "read it again from the database";
-    the store resets a field whenever it changes what the field mirrors."""
+    the writer keeps in memory (see the module docstring). `None` (or a missing entry) means
+    "read it from the database"; the store calls `forget` whenever it writes any other way
+    (bulk appends, rebuilds) or a write fails."""
 
     lock: threading.RLock = field(default_factory=threading.RLock)
     kinds: list[str] | None = None
     articles: set[str] | None = None
     next_event_id: int | None = None
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    readers: OrderedDict[str, ReaderState] = field(default_factory=OrderedDict)
+    dirty: set[str] = field(default_factory=set)  # readers whose rows await `settle`
+    known: KnownReaders | None = None  # loaded by the first lookup that needs it
+    # Bumped by every forget(): a Store's TapTables from an older generation are remade (a
+    # rebuild replaces the derived table its appender points at).
+    generation: int = 0
 
     def forget(self) -> None:
+        """Drop everything; unsettled changes are replayed from the log by the next `load`."""
         self.kinds = self.articles = self.next_event_id = None
+        self.counts = {}
+        self.readers = OrderedDict()
+        self.dirty = set()
+        self.known = None
+        self.generation += 1
+
+    def article_counts(self, cur: duckdb.DuckDBPyConnection, article_id: str) -> dict[str, int]:
+        """The article's live count per kind (every kind with a current reaction, enabled or
+        not), read once from the derived table and then kept by `_apply`."""
+        counts = self.counts.get(article_id)
+        if counts is None:
+            counts = dict(
+                cur.execute(
+                    "SELECT kind_id, count(*) FROM current_reactions WHERE article_id = ? "
+                    "GROUP BY kind_id",
+                    [article_id],
+                ).fetchall()
+            )
+            self.counts[article_id] = counts
+        return counts
+
+    def shown(self, counts: dict[str, int]) -> dict[str, int]:
+        """A copy of an article's counts as the bar shows them: every enabled kind, in order."""
+        return {kind: counts.get(kind, 0) for kind in self.kinds or ()}
 
     def load(self, cur: duckdb.DuckDBPyConnection) -> None:
         if self.kinds is None:
@@ -124,7 +224,37 @@ class WriterState:
                 r[0] for r in cur.execute("SELECT article_id FROM articles").fetchall()
             }
         if self.next_event_id is None:
-            self.next_event_id = int(cur.execute(NEXT_EVENT_ID).fetchall()[0][0])
+            next_id = int(cur.execute(NEXT_EVENT_ID).fetchall()[0][0])
+            # Events the derived table does not reflect yet: a crash before a settle.
+            catch_up_current_reactions(cur, through=next_id - 1)
+            self.next_event_id = next_id
+
+    def recall(self, cur: duckdb.DuckDBPyConnection, reader_hashes: Sequence[str]) -> None:
+        """Bring these readers' current state into memory: one query for those not there
+        who may have reactions; nothing at all for first-time readers."""
+        # Not `set(...) - self.readers.keys()`: that copies every remembered reader.
+        missing = {r for r in reader_hashes if r not in self.readers}
+        lookup: list[str] = []
+        if missing:
+            if self.known is None:
+                self.known = KnownReaders(cur)
+            for reader in missing:
+                self.readers[reader] = {}
+            lookup = sorted(r for r in missing if r in self.known)
+        if lookup:
+            # `IN (?, …)` rather than list_contains: only an IN list uses the reader index.
+            for article_id, reader_hash, kind_id, event_id, added_at in cur.execute(
+                "SELECT article_id, reader_hash, kind_id, event_id, added_at "
+                f"FROM current_reactions WHERE reader_hash IN ({', '.join('?' * len(lookup))}) "
+                "ORDER BY event_id",
+                lookup,
+            ).fetchall():
+                self.readers[reader_hash].setdefault(article_id, {})[kind_id] = (
+                    event_id,
+                    added_at,
+                )
+        for reader in reader_hashes:
+            self.readers.move_to_end(reader)
 
     def error_for(self, tap: Tap) -> ReactionsError | None:
         assert self.kinds is not None and self.articles is not None
@@ -147,8 +277,20 @@ def changes_for(before: Sequence[str], kind: str, *, multiple: bool) -> list[tup
     return [*((old, "remove") for old in before), (kind, "add")]
 
 
+class TapTables:
+    """Where taps land: one cursor and an appender per table, made once per Store and
+    generation (making an appender costs about what a statement does). Used only under the
+    write lock."""
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection, generation: int) -> None:
+        self.cur = cur
+        self.generation = generation
+        self.events = cur.appender("reaction_events", columns=list(EVENT_COLUMNS))
+        self.current = cur.appender("current_reactions", columns=list(CURRENT_COLUMNS))
+
+
 def write_batch(
-    cur: duckdb.DuckDBPyConnection,
+    tables: TapTables,
     state: WriterState,
     taps: Sequence[Tap],
     *,
@@ -156,11 +298,11 @@ def write_batch(
     hash_reader: Callable[[str], str],
     all_or_nothing: bool = False,
 ) -> list[TapOutcome | ReactionsError]:
-    """Check and write taps in order, in one transaction. The caller holds `state.lock`.
+    """Check and write taps in order, all in one statement. The caller holds `state.lock`.
 
     Returns, per tap, its outcome or its error; with `all_or_nothing`, the first error is
     raised instead and nothing is written."""
-    state.load(cur)
+    state.load(tables.cur)
     errors: list[ReactionsError | None] = []
     for tap in taps:
         try:
@@ -175,44 +317,36 @@ def write_batch(
     outcomes: list[TapOutcome] = []
     if good:
         try:
-            with transaction(cur):
-                outcomes = _apply(cur, state, good, multiple=multiple, hash_reader=hash_reader)
+            outcomes = _apply(tables, state, good, multiple=multiple, hash_reader=hash_reader)
         except BaseException:
-            state.forget()  # whatever the failure left behind, read it afresh next time
+            tables.events.clear()  # rows a failed flush left buffered must not land later
+            state.forget()  # memory may be ahead of the log: read it afresh next time
             raise
+        if len(state.dirty) >= SETTLE_AT:
+            settle(tables, state)
     done = iter(outcomes)
     return [e if e is not None else next(done) for e in errors]
 
 
 def _apply(
-    cur: duckdb.DuckDBPyConnection,
+    tables: TapTables,
     state: WriterState,
     taps: Sequence[Tap],
     *,
     multiple: bool,
     hash_reader: Callable[[str], str],
 ) -> list[TapOutcome]:
+    cur = tables.cur
     reader_hashes = [hash_reader(t.reader_id) for t in taps]
-    readers = sorted(set(reader_hashes))
-    # Every current row of the touched readers (all their articles): the derived table is
-    # rewritten per reader, which keeps it to one delete and one insert.
-    held: dict[tuple[str, str], dict[str, tuple[int, datetime]]] = {}
-    # `IN (?, …)` rather than list_contains: only an IN list of values uses the reader index.
-    in_readers = f"reader_hash IN ({', '.join('?' * len(readers))})"
-    for article_id, reader_hash, kind_id, event_id, added_at in cur.execute(
-        "SELECT article_id, reader_hash, kind_id, event_id, added_at FROM current_reactions "
-        f"WHERE {in_readers} ORDER BY event_id",
-        readers,
-    ).fetchall():
-        held.setdefault((article_id, reader_hash), {})[kind_id] = (event_id, added_at)
-    had_rows = bool(held)
-
+    state.recall(cur, reader_hashes)
     assert state.next_event_id is not None
     next_id = state.next_event_id
     events: list[tuple[object, ...]] = []
     outcomes: list[TapOutcome] = []
     for tap, reader_hash in zip(taps, reader_hashes, strict=True):
-        current = held.setdefault((tap.article_id, reader_hash), {})
+        articles = state.readers[reader_hash]
+        current = articles.setdefault(tap.article_id, {})
+        counts = state.article_counts(cur, tap.article_id)
         before = tuple(current)
         changes = changes_for(before, tap.kind, multiple=multiple)
         at = tap.at or utc_now()
@@ -225,114 +359,58 @@ def _apply(
             )
             if action == "add":
                 current[kind] = (event_id, at)
+                counts[kind] = counts.get(kind, 0) + 1
             else:
                 del current[kind]
-        outcomes.append(TapOutcome(tap.article_id, reader_hash, before, tuple(current), ids))
-
-    _insert_rows(cur, "reaction_events", EVENT_COLUMNS, events)
-    if had_rows:
-        cur.execute(f"DELETE FROM current_reactions WHERE {in_readers}", readers)
-    _insert_rows(
-        cur,
-        "current_reactions",
-        ("article_id", "reader_hash", "kind_id", "event_id", "added_at"),
-        [(a, r, k, e, t) for (a, r), kinds in held.items() for k, (e, t) in kinds.items()],
-    )
+                counts[kind] -= 1
+        if not current:
+            del articles[tap.article_id]
+        state.dirty.add(reader_hash)
+        if state.known is not None:
+            state.known.add(reader_hash)
+        outcomes.append(
+            TapOutcome(
+                tap.article_id, reader_hash, before, tuple(current), ids, state.shown(counts)
+            )
+        )
+    # One statement, so atomic on its own; when it returns the taps are durable.
+    tables.events.append_rows(events)
+    tables.events.flush()
     state.next_event_id = next_id
     return outcomes
 
 
-def _insert_rows(
-    cur: duckdb.DuckDBPyConnection,
-    table: str,
-    columns: Sequence[str],
-    rows: Sequence[tuple[object, ...]],
-) -> None:
-    """One multi-row INSERT with bound values (`table` and `columns` are ours, never input)."""
-    if not rows:
+def settle(tables: TapTables, state: WriterState) -> None:
+    """Write the dirty readers' current rows to the derived table, in one transaction, with
+    the last event they reflect. The caller holds `state.lock`."""
+    if not state.dirty:
         return
-    placeholder = "(" + ", ".join("?" * len(columns)) + ")"
-    cur.execute(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
-        + ", ".join([placeholder] * len(rows)),
-        [value for row in rows for value in row],
-    )
-
-
-@dataclass
-class _Pending:
-    tap: Tap
-    outcome: TapOutcome | None = None
-    error: BaseException | None = None
-    done: bool = False
-
-
-class GroupCommit:
-    """Coalesces concurrent taps into shared transactions.
-
-    The first waiting thread becomes the leader: it takes everything queued (up to MAX_BATCH),
-    writes it in one transaction via `write_batch`, and wakes the others. A caller returns
-    only after the commit that holds its tap, so nothing is acknowledged before it is durable.
-    """
-
-    def __init__(self, write_batch: Callable[[list[Tap]], list[TapOutcome | ReactionsError]]):
-        self._write_batch = write_batch
-        self._cond = threading.Condition()
-        self._queue: list[_Pending] = []
-        self._leading = False
-        self._recent_sizes: list[int] = []  # the last few batch sizes: how many write at once
-
-    def submit(self, tap: Tap) -> TapOutcome:
-        pending = _Pending(tap)
-        with self._cond:
-            self._queue.append(pending)
-            self._cond.notify_all()  # a lingering leader may be waiting for this tap
-        while True:
-            with self._cond:
-                while not pending.done and self._leading:
-                    self._cond.wait()
-                if pending.done:
-                    return self._result(pending)
-                self._leading = True  # lead: the queue holds this tap, maybe past MAX_BATCH
-                self._linger()
-                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-                self._recent_sizes = [*self._recent_sizes[-7:], len(batch)]
-            self._write(batch)
-
-    def _linger(self) -> None:
-        """With concurrent writers about, wait briefly until as many taps are queued as the
-        recent peak, so batches stay full instead of alternating between large and tiny."""
-        target = min(max(self._recent_sizes, default=1), MAX_BATCH)
-        if target <= 1:
-            return
-        deadline = time.monotonic() + LINGER_SECONDS
-        while len(self._queue) < target:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            self._cond.wait(remaining)
-
-    def _write(self, batch: list[_Pending]) -> None:
-        try:
-            results = self._write_batch([p.tap for p in batch])
-            for p, result in zip(batch, results, strict=True):
-                if isinstance(result, ReactionsError):
-                    p.error = result
-                else:
-                    p.outcome = result
-        except BaseException as exc:  # the transaction failed: every tap in it failed
-            for p in batch:
-                p.error = exc
-        finally:
-            with self._cond:
-                for p in batch:
-                    p.done = True
-                self._leading = False
-                self._cond.notify_all()
-
-    @staticmethod
-    def _result(pending: _Pending) -> TapOutcome:
-        if pending.error is not None:
-            raise pending.error
-        assert pending.outcome is not None
-        return pending.outcome
+    assert state.next_event_id is not None
+    readers = sorted(state.dirty)
+    rows = [
+        (article_id, reader, kind, event_id, added_at)
+        for reader in readers
+        for article_id, kinds in state.readers[reader].items()
+        for kind, (event_id, added_at) in kinds.items()
+    ]
+    cur = tables.cur
+    try:
+        with transaction(cur):
+            for start in range(0, len(readers), 1_000):  # bounded IN lists plan quickly
+                chunk = readers[start : start + 1_000]
+                cur.execute(
+                    "DELETE FROM current_reactions "
+                    f"WHERE reader_hash IN ({', '.join('?' * len(chunk))})",
+                    chunk,
+                )
+            if rows:
+                tables.current.append_rows(rows)
+                tables.current.flush()
+            set_current_reactions_through(cur, state.next_event_id - 1)
+    except BaseException:
+        tables.current.clear()
+        state.forget()  # the next load replays the log from the last settled event
+        raise
+    state.dirty.clear()
+    while len(state.readers) > READERS_KEPT:
+        state.readers.popitem(last=False)

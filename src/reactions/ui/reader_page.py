@@ -12,7 +12,7 @@ import streamlit as st
 from reactions import dashboard
 from reactions.errors import ReactionsError
 from reactions.identity import reader_identity
-from reactions.queries import article_state, reaction_kinds
+from reactions.queries import reaction_kinds
 from reactions.store import Store
 from reactions.ui import data
 from reactions.ui.format import local
@@ -74,7 +74,7 @@ def _tap(store: Store, article_id: str, kind: str) -> None:
 def reaction_bar(store: Store, article_id: str) -> None:
     st.subheader("What's Your Reaction?")
     cur = store.cursor()
-    state = article_state(cur, article_id, store.hash_reader(_identity()))
+    state = store.reaction_bar(article_id, store.hash_reader(_identity()))
     kinds = reaction_kinds(cur)
     columns = st.columns(len(kinds))
     for column, kind, emoji, label in zip(

@@ -14,6 +14,9 @@ def _store_for(db_path: str, multiple: bool) -> Store:
     return Store.open(db_path, multiple=multiple)
 
 
-def get_store() -> Store:
-    settings = Settings.load()
+def get_store(settings: Settings | None = None) -> Store:
+    """The process's Store for these settings (read afresh when not given: pages may run
+    after secrets.toml changed). The API passes the settings it started with, so a request
+    costs no file read."""
+    settings = settings or Settings.load()
     return _store_for(str(settings.db_path), settings.multiple_reactions)
