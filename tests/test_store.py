@@ -14,10 +14,11 @@ import pandas as pd
 import pytest
 
 from reactions.errors import InvalidInput, UnknownArticle, UnknownKind
+from reactions.known_readers import READER_KEY_SQL, KnownReaders, reader_key
 from reactions.queries import derived_state_mismatches
 from reactions.store import Store
 from reactions.synth import generate, populate
-from reactions.taps import READER_KEY_SQL, KnownReaders, Tap, reader_key
+from reactions.taps import Tap
 from tests.conftest import DEMO_END, event_count, make_articles
 
 KINDS = ("like", "dislike", "love", "funny", "angry", "sad", "wow")
