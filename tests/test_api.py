@@ -266,3 +266,114 @@ def test_known_bots_cannot_react(client: TestClient, db: Path, agent: str) -> No
     assert response.status_code == 403
     assert response.json() == {"error": "automated clients cannot react"}
     assert log_size(db) == before
+
+
+# --- export API --------------------------------------------------------------------------
+
+EXPORT = "/api/v1/export"
+
+
+@pytest.fixture(scope="module")
+def tokens(client: TestClient, db: Path) -> dict[str, str]:
+    """A valid and a revoked token, made through the store the app itself uses."""
+    from reactions.ui.resources import get_store
+
+    store = get_store()
+    good, revoked = store.create_token("analyst"), store.create_token("former analyst")
+    store.revoke_token(revoked.token_id)
+    return {"good": good.token, "revoked": revoked.token}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_export_needs_a_valid_unrevoked_token(client: TestClient, tokens: dict[str, str]) -> None:
+    missing = client.get(f"{EXPORT}/articles.csv")
+    assert missing.status_code == 401 and missing.headers["www-authenticate"].startswith("Bearer")
+    assert "Bearer" in missing.json()["error"]
+    forged = tokens["good"][:-4] + "AAAA"
+    for header in (bearer(forged), bearer("rx_nope"), {"Authorization": tokens["good"]}):
+        assert client.get(f"{EXPORT}/articles.csv", headers=header).status_code == 401
+    revoked = client.get(f"{EXPORT}/articles.csv", headers=bearer(tokens["revoked"]))
+    assert revoked.status_code == 403 and revoked.json() == {"error": "this token was revoked"}
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "message"),
+    [
+        ("/sales.csv", 404, "no export 'sales.csv'"),
+        ("/articles.xlsx", 404, "no export 'articles.xlsx'"),
+        ("/articles.csv?range=all&colour=red", 422, "unknown parameter 'colour'"),
+        ("/articles.csv?topic=Nope", 422, "Unknown topic 'Nope'"),
+        ("/events.csv?from=2026-11-07&to=2026-11-01", 422, "The range starts (2026-11-07)"),
+        ("/timeseries.csv?tz=Mars/Olympus", 422, "Unknown timezone 'Mars/Olympus'"),
+    ],
+)
+def test_bad_exports_get_a_json_error_and_no_file(
+    client: TestClient, tokens: dict[str, str], path: str, status: int, message: str
+) -> None:
+    response = client.get(EXPORT + path, headers=bearer(tokens["good"]))
+    assert response.status_code == status
+    assert response.json()["error"].startswith(message)
+
+
+def test_export_api_gives_the_same_file_as_the_cli_path_with_its_manifest(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    import io
+    import json
+    import zipfile
+
+    import pandas as pd
+
+    from reactions.dashboard import known_values
+    from reactions.export import export_dataset
+    from reactions.filters import strict_filters
+    from reactions.ui.resources import get_store
+
+    query = "from=2026-11-01&to=2026-11-20&topic=Politics&tz=Asia/Kolkata"
+    response = client.get(f"{EXPORT}/articles.csv?{query}", headers=bearer(tokens["good"]))
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert (
+        "reactions-articles-politics-2026-11-01_2026-11-20.csv"
+        in response.headers["content-disposition"]
+    )
+    store = get_store()
+    params = {
+        "from": ["2026-11-01"],
+        "to": ["2026-11-20"],
+        "topic": ["Politics"],
+        "tz": ["Asia/Kolkata"],
+    }
+    expected = io.BytesIO()
+    result = export_dataset(
+        store.cursor(), "articles", strict_filters(params, known_values(store.cursor())), expected
+    )
+    assert response.content == expected.getvalue()
+    assert response.headers["x-reactions-sha256"] == result.sha256
+    assert (
+        int(response.headers["x-reactions-rows"])
+        == result.rows
+        == len(pd.read_csv(io.BytesIO(response.content)))
+    )
+
+    parquet = client.get(f"{EXPORT}/articles.parquet?{query}", headers=bearer(tokens["good"]))
+    assert (
+        pd.read_parquet(io.BytesIO(parquet.content))["reactions"].sum()
+        == pd.read_csv(io.BytesIO(response.content))["reactions"].sum()
+    )
+
+    bundle = client.get(f"{EXPORT}/articles.zip?{query}", headers=bearer(tokens["good"]))
+    with zipfile.ZipFile(io.BytesIO(bundle.content)) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        assert archive.read(manifest_name(archive)) == response.content
+    assert manifest["sha256"] == result.sha256 and manifest["filters"]["topics"] == ["Politics"]
+
+    alone = client.get(f"{EXPORT}/articles.manifest.json?{query}", headers=bearer(tokens["good"]))
+    assert alone.json()["rows"] == result.rows and alone.json()["timezone"] == "Asia/Kolkata"
+
+
+def manifest_name(archive: Any) -> str:
+    return str(next(n for n in archive.namelist() if n != "manifest.json"))

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from reactions.export import export_events
+from reactions.export import export_dataset
+from reactions.filters import Filters
 from reactions.queries import derived_state_mismatches
 from reactions.store import Store
 from reactions.synth import Newsroom, generate, load_seed_article, populate
@@ -28,7 +29,7 @@ def test_same_seed_gives_the_same_bytes_and_another_seed_does_not(tmp_path: Path
         store = Store.open(tmp_path / f"{name}.duckdb")
         populate(store, generate(articles=40, events=20_000, days=20, seed=seed, end=DEMO_END))
         out = io.BytesIO()
-        export_events(store.cursor(), out)
+        export_dataset(store.cursor(), "events", Filters(preset="all"), out)
         articles = store.cursor().execute("SELECT * FROM articles ORDER BY article_id").fetchall()
         store.close()
         return out.getvalue() + repr(articles).encode()

@@ -4,6 +4,7 @@ Routes (shapes from DESIGN.md):
 - POST /api/v1/reactions  {"article_id", "kind", "reader_id"?} → the article's state
 - GET  /api/v1/articles/{article_id}/reactions[?reader_id=…] → the article's state
 - GET  /widget.js → the drop-in script for <div data-reactions-article="ID"></div>
+- GET  /api/v1/export/{dataset}.{csv|parquet|zip|manifest.json} → see `api_export`
 
 Errors are JSON {"error": "…"} with 400 (malformed JSON), 404 (unknown article), 413 (body
 too large), 415 (not JSON), 422 (well-formed but invalid), and a rejected request writes
@@ -22,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from reactions.api_export import export_route
 from reactions.config import Settings
 from reactions.errors import InvalidInput, ReactionsError, UnknownArticle, UnknownKind
 from reactions.identity import reader_identity
@@ -133,6 +135,7 @@ def routes(store: Callable[[], Store], settings: Settings) -> list[Route]:
         Route("/api/v1/reactions", preflight, methods=["OPTIONS"]),
         Route("/api/v1/articles/{article_id:path}/reactions", get_reactions, methods=["GET"]),
         Route("/widget.js", widget, methods=["GET"]),
+        export_route(store),
     ]
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import pandas as pd
 from tqdm import tqdm
 
 from reactions import __version__
@@ -29,9 +30,13 @@ EPILOG_EXAMPLES = {
     "import-articles": "Example:\n\n\b\n  reactions import-articles feed.xml\n"
     "  reactions import-articles articles.csv --format csv",
     "stats": "Example:\n\n\b\n  reactions stats --db data/reactions.duckdb",
-    "export": "Example:\n\n\b\n  reactions export events -o events.csv\n"
+    "export": "Examples:\n\n\b\n  reactions export events -o events.csv\n"
+    "  reactions export articles --range 7d --topic Politics --tz Europe/Berlin -o politics.csv\n"
+    "  reactions export timeseries --from 2026-11-01 --to 2026-11-07 --interval hour --zip -o week.zip\n"
     "  reactions export events --format parquet -o events.parquet",
     "serve": "Example:\n\n\b\n  reactions serve --port 8501",
+    "token": "Examples:\n\n\b\n  reactions token create --name 'newsroom BI'\n"
+    "  reactions token list\n  reactions token revoke 1a2b3c4d5e6f",
     "rebuild": "Example:\n\n\b\n  reactions rebuild --check",
 }
 
@@ -251,9 +256,59 @@ def stats(db_path: Path | None) -> None:
         click.echo(f"  {row.emoji}  {row.label:<9} {row.current:>12,}  {row.share:6.1%}")
 
 
+def filter_options(func: F) -> F:
+    """The dashboard's URL parameters as options, with the same names and meanings."""
+    options = [
+        click.option(
+            "--range",
+            "range_",
+            default="all",
+            show_default=True,
+            help="today, 7d, 30d, 90d or all (ignored with --from/--to).",
+        ),
+        click.option("--from", "from_", default=None, help="First day, e.g. 2026-11-01."),
+        click.option("--to", default=None, help="Last day (inclusive), e.g. 2026-11-07."),
+        click.option("--topic", multiple=True, help="Topic (repeat for several)."),
+        click.option("--author", multiple=True, help="Author (repeat for several)."),
+        click.option("--tag", multiple=True, help="Tag (repeat for several)."),
+        click.option("--kind", multiple=True, help="Reaction kind id (repeat for several)."),
+        click.option("--q", default=None, help="Text in the title."),
+        click.option("--interval", default="day", show_default=True, help="hour, day or week."),
+        click.option(
+            "--tz", default="UTC", show_default=True, help="IANA timezone of days and buckets."
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _query_params(**values: Any) -> dict[str, list[str]]:
+    """Options -> the URL query the dashboard would have (so both parse the same way)."""
+    names = {
+        "range_": "range",
+        "from_": "from",
+        "to": "to",
+        "topic": "topic",
+        "author": "author",
+        "tag": "tag",
+        "kind": "kind",
+        "q": "q",
+        "interval": "interval",
+        "tz": "tz",
+    }
+    params: dict[str, list[str]] = {}
+    for option, name in names.items():
+        value = values.get(option)
+        if value:
+            params[name] = list(value) if isinstance(value, tuple) else [str(value)]
+    return params
+
+
 @cli.command(epilog=EPILOG_EXAMPLES["export"])
 @db_option
-@click.argument("dataset", type=click.Choice(["events"]))
+@click.argument("dataset", type=click.Choice(["events", "articles", "timeseries"]))
+@filter_options
 @click.option(
     "-o",
     "--output",
@@ -264,30 +319,117 @@ def stats(db_path: Path | None) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True
 )
-def export(db_path: Path | None, dataset: str, output: Path | None, fmt: str) -> None:
-    """Export a dataset. `events`: the raw event log (UTC ISO 8601 timestamps, hashed readers)."""
-    from reactions.export import export_events, stdout_binary
+@click.option(
+    "--manifest",
+    "manifest_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the manifest (JSON). Default: beside -o as FILE.manifest.json.",
+)
+@click.option(
+    "--zip", "as_zip", is_flag=True, help="Write -o as a zip of the data and manifest.json."
+)
+def export(
+    db_path: Path | None,
+    dataset: str,
+    output: Path | None,
+    fmt: str,
+    manifest_path: Path | None,
+    as_zip: bool,
+    **filters: Any,
+) -> None:
+    """Export a dataset under the dashboard's filters (default: all time, UTC).
+
+    \b
+    events      raw reaction events (every add and remove) in the range
+    articles    one row per article: counts, shares with 95 % intervals, previous period
+    timeseries  one row per interval bucket x kind, with the previous period's value
+    """
+    from reactions.dashboard import known_values
+    from reactions.export import bundle, export_dataset, file_name, stdout_binary, write_manifest
+    from reactions.filters import strict_filters
 
     to_stdout = output is None or str(output) == "-"
+    if as_zip and to_stdout:
+        raise click.UsageError("--zip needs -o FILE")
     with _open_store(db_path) as store:
+        f = strict_filters(_query_params(**filters), known_values(store.cursor()))
         # This process owns the file alone, so a database-wide setting is ours to change:
-        # one thread streams the COPY in insertion order (271 MB peak at 10M events) where
-        # two threads buffer out-of-order chunks (1.2 GB) for the same speed.
-        store.cursor().execute("SET threads = 1")
+        # large unordered exports stream their blocks as they come (export.ORDERED_UP_TO).
+        store.cursor().execute("SET preserve_insertion_order = false")
+        cur = store.cursor()
         if to_stdout:
-            rows = export_events(store.cursor(), stdout_binary(), fmt=fmt)
+            result = export_dataset(cur, dataset, f, stdout_binary(), fmt=fmt)
         else:
             assert output is not None
+            data = output.with_name(output.name + ".part") if as_zip else output
             with _bar(100, f"exporting {dataset}") as bar:
 
                 def on_progress(fraction: float) -> None:
                     bar.n = round(100 * fraction, 1)
                     bar.refresh()
 
-                rows = export_events(store.cursor(), output, fmt=fmt, progress=on_progress)
+                result = export_dataset(cur, dataset, f, data, fmt=fmt, progress=on_progress)
+            if as_zip:
+                bundle(data, result.manifest, output, file_name(dataset, f, fmt))
+                data.unlink()
+        sidecar = manifest_path or (
+            None if to_stdout or as_zip else output.with_name(output.name + ".manifest.json")  # type: ignore[union-attr]
+        )
+        if sidecar is not None:
+            write_manifest(sidecar, result.manifest)
+    where = "" if to_stdout else f" written to {output}"
     click.echo(
-        f"{rows:,} {dataset} rows" + ("" if to_stdout else f" written to {output}"), err=True
+        f"{result.rows:,} {dataset} rows{where}" + (f"; manifest {sidecar}" if sidecar else ""),
+        err=True,
     )
+
+
+@cli.group(epilog=EPILOG_EXAMPLES["token"])
+def token() -> None:
+    """API tokens for GET /api/v1/export/… (Authorization: Bearer <token>)."""
+
+
+@token.command("create")
+@db_option
+@click.option("--name", required=True, help="Who or what uses it, e.g. 'newsroom BI'.")
+def token_create(db_path: Path | None, name: str) -> None:
+    """Create a token and print it once; only its hash is stored."""
+    with _open_store(db_path) as store:
+        created = store.create_token(name)
+    click.echo(created.token)
+    click.echo(
+        f"token {created.token_id} created; store it now, it cannot be shown again", err=True
+    )
+
+
+@token.command("list")
+@db_option
+def token_list(db_path: Path | None) -> None:
+    """List tokens (id, name, created, revoked); never the tokens themselves."""
+    from reactions.tokens import list_tokens
+
+    with _open_store(db_path) as store:
+        tokens = list_tokens(store.cursor())
+    if tokens.empty:
+        click.echo("no tokens yet; create one with `reactions token create --name …`")
+    for row in tokens.to_dict("records"):
+        revoked = row["revoked_at"]
+        status = "" if pd.isna(revoked) else f"  revoked {revoked:%Y-%m-%d %H:%M} UTC"
+        click.echo(
+            f"{row['token_id']}  {row['name']:<30}  "
+            f"created {row['created_at']:%Y-%m-%d %H:%M} UTC{status}"
+        )
+
+
+@token.command("revoke")
+@db_option
+@click.argument("token_id")
+def token_revoke(db_path: Path | None, token_id: str) -> None:
+    """Revoke a token by its id (from `reactions token list`); it answers 403 from then on."""
+    with _open_store(db_path) as store:
+        store.revoke_token(token_id)
+    click.echo(f"token {token_id} revoked", err=True)
 
 
 @cli.command(epilog=EPILOG_EXAMPLES["rebuild"])

@@ -227,6 +227,21 @@ def _007_current_reactions_through(cur: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _008_api_tokens(cur: duckdb.DuckDBPyConnection) -> None:
+    # Bearer tokens for the export API: the SHA-256 of each token, never the token.
+    cur.execute(
+        """
+        CREATE TABLE api_tokens (
+            token_id     VARCHAR PRIMARY KEY,    -- the public part of rx_<id>_<secret>
+            name         VARCHAR NOT NULL,       -- who or what uses it
+            token_sha256 VARCHAR NOT NULL,
+            created_at   TIMESTAMP NOT NULL,     -- UTC
+            revoked_at   TIMESTAMP               -- UTC; NULL while valid
+        )
+        """
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("001_core_tables", _001_core_tables),
     ("002_default_reaction_kinds", _002_default_reaction_kinds),
@@ -235,6 +250,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("005_current_reactions_added_at", _005_current_reactions_added_at),
     ("006_reaction_kind_colors", _006_reaction_kind_colors),
     ("007_current_reactions_through", _007_current_reactions_through),
+    ("008_api_tokens", _008_api_tokens),
 )
 
 

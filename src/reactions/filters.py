@@ -8,10 +8,13 @@ in the range and still stands (not undone, not switched away).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from reactions.errors import InvalidInput
 
 PRESETS: dict[str, int | None] = {"today": 1, "7d": 7, "30d": 30, "90d": 90, "all": None}
 PRESET_LABELS = {
@@ -214,6 +217,22 @@ def parse_query(
         ),
         problems,
     )
+
+
+def strict_filters(
+    params: Mapping[str, Sequence[str]], known: Known, *, now: datetime | None = None
+) -> Filters:
+    """Filters for an export: where the dashboard drops a bad value and carries on, an export
+    refuses it (InvalidInput naming it), so no file is made from a view nobody asked for."""
+    parsed = parse_query(params, known, now=now)
+    if parsed.problems:
+        reasons = [_CONSEQUENCE.sub("", p) for p in parsed.problems]
+        raise InvalidInput("; ".join(reasons))
+    return parsed.filters
+
+
+# What the dashboard does about a bad value ("; showing …", ": ignored"): not so for exports.
+_CONSEQUENCE = re.compile(r"(; showing [^.]*|: ignored)\.$")
 
 
 def _date(raw: str | None, name: str, problems: list[str]) -> date | None:

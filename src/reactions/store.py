@@ -39,8 +39,10 @@ from reactions.taps import (
     TapTables,
     WriterState,
     settle,
+    utc_now,
     write_batch,
 )
+from reactions.tokens import NewToken, check_name, new_token
 
 _APPEND_CHUNK = 1_000_000
 # Reader and network hashes keep 72 bits: 12 base64url characters, which DuckDB stores inline
@@ -309,6 +311,30 @@ class Store:
             ).fetchall()
             if not found:
                 raise UnknownKind(f"unknown reaction kind {kind[:40]!r}")
+
+    # --- API tokens ------------------------------------------------------------------
+
+    def create_token(self, name: str) -> NewToken:
+        """A new export token; the plain token is in the result and nowhere else."""
+        token = new_token()
+        with self._writing() as cur:
+            cur.execute(
+                "INSERT INTO api_tokens VALUES (?, ?, ?, ?, NULL)",
+                [token.token_id, check_name(name), token.sha256, utc_now()],
+            )
+        return token
+
+    def revoke_token(self, token_id: str) -> None:
+        with self._writing() as cur:
+            found = cur.execute(
+                "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE token_id = ? "
+                "RETURNING token_id",
+                [utc_now(), token_id],
+            ).fetchall()
+            if not found:
+                raise InvalidInput(
+                    f"no token with id {token_id[:40]!r} (see `reactions token list`)"
+                )
 
     @contextmanager
     def _writing(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -10,9 +10,11 @@ import pandas as pd
 import streamlit as st
 
 from reactions import charts, dashboard
+from reactions.export import file_name
 from reactions.stats import FEW_REACTIONS, lift, wilson_interval
 from reactions.ui import data
 from reactions.ui.context import PageContext, page_context
+from reactions.ui.downloads import table_button
 from reactions.ui.format import local
 
 
@@ -55,11 +57,19 @@ def live_detail(ctx: PageContext, info: dict[str, Any]) -> None:
         ),
         width="stretch",
     )
+    table = breakdown_table(counts, low, high, ctx)
     right.dataframe(
-        breakdown_table(counts, low, high, ctx),
+        table,
         hide_index=True,
         column_config={"share": st.column_config.NumberColumn("Share", format="%.1f%%")},
     )
+    with right:
+        table_button(
+            "This breakdown (CSV)",
+            lambda: table,
+            file_name(f"article-{info['article_id']}", ctx.filters, "csv"),
+            key="download_breakdown",
+        )
     if total < FEW_REACTIONS:
         right.warning(f"Few reactions ({total}): the shares are uncertain; see the intervals.")
     topic_norm(ctx, info, counts)

@@ -12,6 +12,7 @@ from reactions import charts
 from reactions.stats import FEW_REACTIONS, conservative_share, wilson_interval
 from reactions.ui import data
 from reactions.ui.context import PageContext, page_context, page_header
+from reactions.ui.downloads import dataset_button
 from reactions.ui.format import delta, local_column, sentiment
 
 TOTAL = "total"
@@ -73,6 +74,7 @@ def _mix_chart(ctx: PageContext) -> None:
         ),
         width="stretch",
     )
+    dataset_button("This chart's data (CSV)", "timeseries", ctx.filters, key="download_mix")
 
 
 def _sort_options(ctx: PageContext) -> dict[str, str]:
@@ -145,6 +147,9 @@ def _top_table(ctx: PageContext) -> None:
         key="top_table",
     )
     st.caption(f"{len(table):,} articles with reactions; top 50 shown. Select a row to open it.")
+    dataset_button(
+        f"All {len(table):,} articles (CSV)", "articles", ctx.filters, key="download_articles"
+    )
     rows = event.selection.rows if event is not None else []
     if rows:
         from reactions.ui import pages

@@ -12,6 +12,7 @@ OVERVIEW = st.Page(
 )
 ARTICLE = st.Page("views/article.py", title="Article detail", icon="📰", url_path="article")
 TOPICS = st.Page("views/topics.py", title="Topics", icon="🗂️", url_path="topics")
+EXPORT = st.Page("views/export.py", title="Export", icon="⬇️", url_path="export")
 
-EDITOR_PAGES = [OVERVIEW, ARTICLE, TOPICS]
+EDITOR_PAGES = [OVERVIEW, ARTICLE, TOPICS, EXPORT]
 READER = st.Page("views/reader.py", title="Article", icon="👍", url_path="read", default=True)

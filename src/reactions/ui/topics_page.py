@@ -9,8 +9,10 @@ import streamlit as st
 
 from reactions import charts
 from reactions.dashboard import wide_counts
+from reactions.export import file_name
 from reactions.ui import data
 from reactions.ui.context import PageContext, page_context, page_header
+from reactions.ui.downloads import table_button
 from reactions.ui.format import delta
 
 
@@ -30,12 +32,26 @@ def live_topics(ctx: PageContext) -> None:
     wide = wide_counts(counts, "topic", kinds).sort_values("total", ascending=False)
     shares = wide[kinds].div(wide["total"], axis=0)
     st.plotly_chart(charts.topic_heatmap(shares, wide, ctx.style), width="stretch")
+    table_button(
+        "This heatmap's data (CSV)",
+        lambda: topic_shares(wide, shares),
+        file_name("topics", ctx.filters, "csv"),
+        key="download_heatmap",
+    )
     st.subheader("Volume and trend")
     st.dataframe(
         topic_table(wide, trend, previous, ctx.style),
         hide_index=True,
         column_config=_columns(ctx.filters.interval),
     )
+
+
+def topic_shares(wide: pd.DataFrame, shares: pd.DataFrame) -> pd.DataFrame:
+    """What the heatmap shows: per topic, reactions, and each kind's count and share."""
+    out = wide.rename(columns={"total": "reactions"}).copy()
+    for kind in shares.columns:
+        out[f"{kind}_share"] = shares[kind].round(6)
+    return out.reset_index()
 
 
 def topic_table(

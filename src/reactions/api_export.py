@@ -1,0 +1,117 @@
+"""GET /api/v1/export/{dataset}.{csv|parquet|zip|manifest.json}: the analyst's datasets over
+HTTP, with the dashboard's query parameter names and a Bearer token (`reactions token`).
+
+401 without a valid token (and a WWW-Authenticate header), 403 for a revoked one, 404 for an
+unknown dataset or format, 422 for a bad filter — always JSON, and no file. A `.zip` holds the
+data and manifest.json; `.manifest.json` is the manifest alone; the data responses carry the
+row count and SHA-256 in headers. Files are written to a temporary directory by COPY and
+streamed from there, so memory stays flat."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from reactions.dashboard import known_values
+from reactions.datasets import DATASETS
+from reactions.errors import ReactionsError
+from reactions.export import FORMATS, bundle, export_dataset, file_name
+from reactions.filters import strict_filters
+from reactions.store import Store
+from reactions.tokens import TokenCheck, check_bearer
+
+FILTER_PARAMS = {"range", "from", "to", "topic", "author", "tag", "kind", "q", "interval", "tz"}
+SHAPES = (*FORMATS, "zip", "manifest.json")
+MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "parquet": "application/vnd.apache.parquet",
+    "zip": "application/zip",
+}
+
+
+def export_route(store: Callable[[], Store]) -> Route:
+    async def export(request: Request) -> Response:
+        current = store()
+        check = await run_in_threadpool(
+            check_bearer, current.cursor(), request.headers.get("authorization")
+        )
+        if check in (TokenCheck.MISSING, TokenCheck.UNKNOWN):
+            response = _error(
+                401, "send Authorization: Bearer <token> (see `reactions token create`)"
+            )
+            response.headers["WWW-Authenticate"] = 'Bearer realm="reactions"'
+            return response
+        if check is TokenCheck.REVOKED:
+            return _error(403, "this token was revoked")
+        name = request.path_params["name"]
+        dataset, shape = _split(name)
+        if dataset not in DATASETS or shape not in SHAPES:
+            return _error(
+                404,
+                f"no export {name[:60]!r}; use /api/v1/export/<{'|'.join(DATASETS)}>"
+                f".<{'|'.join(SHAPES)}>",
+            )
+        unknown = sorted(set(request.query_params) - FILTER_PARAMS)
+        if unknown:
+            return _error(
+                422,
+                f"unknown parameter {unknown[0][:40]!r}; use {', '.join(sorted(FILTER_PARAMS))}",
+            )
+        params = {key: request.query_params.getlist(key) for key in request.query_params}
+        tmp = Path(tempfile.mkdtemp(prefix="reactions-api-export-"))
+        cleanup = BackgroundTask(shutil.rmtree, tmp, ignore_errors=True)
+        try:
+            return await run_in_threadpool(_build, current, dataset, shape, params, tmp, cleanup)
+        except ReactionsError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            return _error(422, str(exc))
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    return Route("/api/v1/export/{name}", export, methods=["GET"])
+
+
+def _split(name: str) -> tuple[str, str]:
+    if name.endswith(".manifest.json"):
+        return name.removesuffix(".manifest.json"), "manifest.json"
+    dataset, _, shape = name.rpartition(".")
+    return dataset, shape
+
+
+def _build(
+    store: Store,
+    dataset: str,
+    shape: str,
+    params: dict[str, list[str]],
+    tmp: Path,
+    cleanup: BackgroundTask,
+) -> Response:
+    cur = store.cursor()
+    f = strict_filters(params, known_values(cur))
+    fmt = shape if shape in FORMATS else "csv"
+    data = tmp / file_name(dataset, f, fmt)
+    result = export_dataset(cur, dataset, f, data, fmt=fmt)
+    if shape == "manifest.json":
+        shutil.rmtree(tmp, ignore_errors=True)
+        return JSONResponse(result.manifest)
+    headers = {"X-Reactions-Rows": str(result.rows), "X-Reactions-SHA256": result.sha256}
+    path = data
+    if shape == "zip":
+        path = tmp / file_name(dataset, f, "zip")
+        bundle(data, result.manifest, path, data.name)
+    return FileResponse(
+        path, media_type=MEDIA[shape], filename=path.name, headers=headers, background=cleanup
+    )
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)

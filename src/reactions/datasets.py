@@ -1,0 +1,307 @@
+"""The analyst's datasets, under the dashboard's `Filters`: the same numbers the pages show.
+
+- `events`: raw reaction events in the filter (SQL, so COPY streams any size).
+- `articles`: one row per article with standing reactions in the filter (the top table, all
+  of it): counts, true shares with 95 % Wilson bounds, net sentiment, the previous period.
+- `timeseries`: one row per interval bucket × kind (the mix chart, zero-filled), with the
+  previous period's value beside it.
+
+Every column is described in `COLUMNS` for the manifest. No Streamlit here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from reactions import dashboard
+from reactions.filters import Filters, article_predicate
+from reactions.queries import reaction_kinds
+from reactions.stats import wilson_interval
+from reactions.taps import utc_now
+
+DATASETS = ("events", "articles", "timeseries")
+UTC_ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # what a reader of the file should parse it as
+    meaning: str
+
+
+def local_iso_sql(column: str, tz: str) -> str:
+    """ISO 8601 local time with its UTC offset (e.g. 2026-11-01T15:30:00+05:30) for a naive UTC
+    timestamp column. `tz` is a validated IANA name (Filters.tz), never raw input."""
+    local = f"timezone('{tz}', timezone('UTC', {column}))"
+    offset = f"datediff('minute', {column}, {local})"
+    return (
+        f"strftime({local}, '%Y-%m-%dT%H:%M:%S') || printf('%s%02d:%02d', "
+        f"CASE WHEN {offset} < 0 THEN '-' ELSE '+' END, abs({offset}) // 60, abs({offset}) % 60)"
+    )
+
+
+# --- events ------------------------------------------------------------------------------
+
+EVENTS_COLUMNS = (
+    Column("event_id", "integer", "position in the append-only log (consecutive)"),
+    Column("occurred_at_utc", "ISO 8601 UTC", "when the tap happened"),
+    Column("occurred_at_local", "ISO 8601 with offset", "the same instant in `timezone`"),
+    Column("timezone", "IANA name", "the timezone of occurred_at_local"),
+    Column("article_id", "text", "the article's id"),
+    Column("title", "text", "the article's title"),
+    Column("topic", "text", "the article's topic"),
+    Column("author", "text", "the article's author"),
+    Column("tags", "text", "the article's tags, separated by '; '"),
+    Column("kind", "text", "reaction kind id"),
+    Column("action", "text", "'add' (a reaction) or 'remove' (an undo, or half of a switch)"),
+    Column("source", "text", "widget, api, synthetic or import"),
+    Column("reader_hash", "text", "salted hash of the reader; never the raw id or address"),
+)
+
+
+def events_query(
+    f: Filters, *, spreadsheet_safe: bool, ordered: bool = True
+) -> tuple[str, list[object]]:
+    """SQL of the raw events in the filter (the date range applies to when each event
+    happened). `ordered` sorts by event_id; without it COPY streams blocks as they come (see
+    export.ORDERED_UP_TO). With `spreadsheet_safe`, text gets the CSV formula rule
+    (`safe_text_sql`) once per article and kind, not once per event."""
+    clauses: list[str] = []
+    params: list[object] = []
+    lo, hi = f.utc_bounds()
+    if lo is not None:
+        clauses.append("e.occurred_at >= ?")
+        params.append(lo)
+    if hi is not None:
+        clauses.append("e.occurred_at < ?")
+        params.append(hi)
+    if f.kinds:
+        clauses.append(f"e.kind_id IN ({', '.join('?' * len(f.kinds))})")
+        params.extend(f.kinds)
+    article = article_predicate(f)
+    if article.sql != "TRUE":
+        clauses.append(f"e.article_id IN (SELECT article_id FROM articles a WHERE {article.sql})")
+        params.extend(article.params)
+
+    def safe(expression: str) -> str:
+        return safe_text_sql(expression) if spreadsheet_safe else expression
+
+    local = (
+        "strftime(e.occurred_at, '%Y-%m-%dT%H:%M:%S') || '+00:00'"
+        if f.zone.key == "UTC"
+        else local_iso_sql("e.occurred_at", f.zone.key)
+    )
+    # reader hashes are base64url: '-' is the only formula character one can start with
+    reader = (
+        "CASE WHEN starts_with(e.reader_hash, '-') THEN chr(39) || e.reader_hash "
+        "ELSE e.reader_hash END"
+        if spreadsheet_safe
+        else "e.reader_hash"
+    )
+    sql = f"""
+        WITH a AS (
+            SELECT article_id, {safe("article_id")} AS article_text, {safe("title")} AS title,
+                   {safe("topic")} AS topic, {safe("coalesce(author, '')")} AS author,
+                   {safe("array_to_string(coalesce(tags, []), '; ')")} AS tags
+            FROM articles
+        ),
+        k AS (SELECT kind_id, {safe("kind_id")} AS kind FROM reaction_kinds)
+        SELECT e.event_id,
+               strftime(e.occurred_at, '{UTC_ISO}') AS occurred_at_utc,
+               {local} AS occurred_at_local,
+               '{f.zone.key}' AS timezone,
+               a.article_text AS article_id, a.title, a.topic, a.author, a.tags,
+               k.kind, e.action, e.source, {reader} AS reader_hash
+        FROM reaction_events e JOIN a USING (article_id) JOIN k USING (kind_id)
+        WHERE {" AND ".join(clauses) or "TRUE"}
+        {"ORDER BY e.event_id" if ordered else ""}
+    """
+    return sql, params
+
+
+def safe_text_sql(expression: str) -> str:
+    """The CSV formula rule in SQL: text starting with = + - @, tab or CR gets a leading '."""
+    return (
+        f"CASE WHEN left({expression}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) "
+        f"THEN chr(39) || {expression} ELSE {expression} END"
+    )
+
+
+# --- articles ----------------------------------------------------------------------------
+
+
+def articles_columns(kinds: list[str]) -> tuple[Column, ...]:
+    per_kind = []
+    for k in kinds:
+        per_kind += [
+            Column(k, "integer", f"standing '{k}' reactions added in the range"),
+            Column(f"{k}_share", "number 0–1", f"'{k}' / reactions"),
+            Column(f"{k}_share_low", "number 0–1", f"95 % Wilson interval of {k}_share, low end"),
+            Column(f"{k}_share_high", "number 0–1", f"95 % Wilson interval of {k}_share, high end"),
+        ]
+    return (
+        Column("article_id", "text", "the article's id"),
+        Column("title", "text", "the article's title"),
+        Column("topic", "text", "the article's topic"),
+        Column("author", "text", "the article's author"),
+        Column("tags", "text", "the article's tags, separated by '; '"),
+        Column("published_at_utc", "ISO 8601 UTC", "when the article was published"),
+        Column("reactions", "integer", "standing reactions added in the range (all kinds shown)"),
+        *per_kind,
+        Column(
+            "net_sentiment", "number −1–1", "mean sentiment of the reactions (kinds' sentiment)"
+        ),
+        Column("previous_reactions", "integer", "reactions in the previous period of equal length"),
+        Column("change", "number", "reactions / previous_reactions − 1; empty without a base"),
+    )
+
+
+def articles_frame(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    kinds = _kinds(cur, f)
+    top = dashboard.top_articles(cur, f, kinds)
+    columns = [c.name for c in articles_columns(kinds)]
+    if top.empty:
+        return pd.DataFrame(columns=columns)
+    sentiment = reaction_kinds(cur, enabled_only=False).set_index("kind_id")["sentiment"]
+    total = top["total"].to_numpy()
+    out = pd.DataFrame(
+        {
+            "article_id": top["article_id"],
+            "title": top["title"],
+            "topic": top["topic"],
+            "author": top["author"].fillna(""),
+            "published_at_utc": top["published_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "reactions": top["total"],
+        }
+    )
+    tags = dict(
+        cur.execute(
+            "SELECT article_id, array_to_string(coalesce(tags, []), '; ') FROM articles "
+            "WHERE list_contains(?, article_id)",
+            [top["article_id"].tolist()],
+        ).fetchall()
+    )
+    out.insert(4, "tags", out["article_id"].map(tags).fillna(""))
+    weighted = np.zeros(len(top))
+    for k in kinds:
+        count = top[k].to_numpy()
+        low, high = wilson_interval(count, total)
+        out[k] = count
+        # six decimals: exact enough for any count here, and no 0.9999999999999999 beside 1
+        out[f"{k}_share"] = np.round(np.where(total > 0, count / np.maximum(total, 1), 0.0), 6)
+        out[f"{k}_share_low"], out[f"{k}_share_high"] = np.round(low, 6), np.round(high, 6)
+        weighted += count * float(sentiment.get(k, 0))
+    out["net_sentiment"] = np.round(weighted / np.maximum(total, 1), 6)
+    previous = f.previous()
+    if previous is None:
+        out["previous_reactions"] = pd.array([pd.NA] * len(out), dtype="Int64")
+        out["change"] = np.nan
+    else:
+        before = dashboard.counts_by_article(cur, previous).groupby("article_id")["reactions"].sum()
+        prev = out["article_id"].map(before).fillna(0).astype("int64")
+        out["previous_reactions"] = prev
+        out["change"] = np.round(
+            np.where(prev > 0, out["reactions"] / prev.where(prev > 0, 1) - 1, np.nan), 6
+        )
+    return out.sort_values(["reactions", "article_id"], ascending=[False, True])[
+        columns
+    ].reset_index(drop=True)
+
+
+# --- timeseries --------------------------------------------------------------------------
+
+TIMESERIES_COLUMNS = (
+    Column("bucket_start", "ISO 8601 local wall time", "start of the hour/day/week, in `timezone`"),
+    Column("timezone", "IANA name", "the timezone of the buckets"),
+    Column("interval", "text", "hour, day or week"),
+    Column("kind", "text", "reaction kind id"),
+    Column("reactions", "integer", "standing reactions added in the bucket"),
+    Column(
+        "previous_reactions",
+        "integer",
+        "the same bucket one period earlier (shifted by the range's length); empty for all time",
+    ),
+)
+
+
+def timeseries_frame(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    kinds = _kinds(cur, f)
+    columns = [c.name for c in TIMESERIES_COLUMNS]
+    mix = dashboard.mix_over_time(cur, f)
+    buckets = _buckets(cur, f, mix)
+    if not buckets or not kinds:
+        return pd.DataFrame(columns=columns)
+    grid = pd.MultiIndex.from_product([buckets, kinds], names=["bucket", "kind_id"])
+    now = mix.set_index(["bucket", "kind_id"])["reactions"].reindex(grid, fill_value=0)
+    out = now.rename("reactions").reset_index()
+    previous = f.previous()
+    if previous is None:
+        out["previous_reactions"] = pd.array([pd.NA] * len(out), dtype="Int64")
+    else:
+        assert f.start is not None and f.end is not None
+        shift = pd.Timedelta(days=(f.end - f.start).days + 1)
+        before = dashboard.mix_over_time(cur, previous)
+        # the previous period's buckets, moved forward by the period's length onto this one's
+        before["bucket"] = _floor_all(before["bucket"] + shift, f.interval)
+        moved = before.groupby(["bucket", "kind_id"])["reactions"].sum()
+        keys = pd.MultiIndex.from_frame(out[["bucket", "kind_id"]])
+        out["previous_reactions"] = moved.reindex(keys, fill_value=0).to_numpy().astype("int64")
+    out.insert(1, "timezone", f.zone.key)
+    out.insert(2, "interval", f.interval)
+    out["bucket_start"] = out.pop("bucket").dt.strftime("%Y-%m-%dT%H:%M:%S")
+    out = out.rename(columns={"kind_id": "kind"})
+    return out[columns]
+
+
+def _buckets(cur: duckdb.DuckDBPyConnection, f: Filters, mix: pd.DataFrame) -> list[pd.Timestamp]:
+    """Every bucket of the range in local time (up to now), or from the first to the last
+    reaction for all time."""
+    if f.start is None or f.end is None:
+        if mix.empty:
+            return []
+        first, last = mix["bucket"].min(), mix["bucket"].max()
+    else:
+        now_local = (
+            pd.Timestamp(utc_now()).tz_localize("UTC").tz_convert(f.zone.key).tz_localize(None)
+        )
+        first = _floor(pd.Timestamp(f.start), f.interval)
+        end = pd.Timestamp(f.end) + timedelta(days=1)
+        last = _floor(min(end - pd.Timedelta(microseconds=1), max(now_local, first)), f.interval)
+        if not mix.empty:
+            last = max(last, mix["bucket"].max())
+    step = {"hour": "h", "day": "D", "week": "7D"}[f.interval]
+    return list(pd.date_range(first, last, freq=step))
+
+
+def _floor(moment: pd.Timestamp, interval: str) -> pd.Timestamp:
+    return pd.Timestamp(_floor_all(pd.Series([moment]), interval).iloc[0])
+
+
+def _floor_all(moments: pd.Series, interval: str) -> pd.Series:
+    """Bucket starts as DuckDB's date_trunc makes them (weeks start on Monday)."""
+    if interval == "hour":
+        return pd.Series(moments.dt.floor("h"))
+    days = pd.Series(moments.dt.floor("D"))
+    if interval == "week":
+        days = days - pd.to_timedelta(days.dt.day_of_week, unit="D")
+    return days
+
+
+def _kinds(cur: duckdb.DuckDBPyConnection, f: Filters) -> list[str]:
+    """The kinds the dashboard shows: the filter's, else every enabled kind, in order."""
+    enabled = reaction_kinds(cur)["kind_id"].tolist()
+    return [k for k in enabled if k in f.kinds] if f.kinds else enabled
+
+
+def columns_for(cur: duckdb.DuckDBPyConnection, dataset: str, f: Filters) -> tuple[Column, ...]:
+    if dataset == "events":
+        return EVENTS_COLUMNS
+    if dataset == "articles":
+        return articles_columns(_kinds(cur, f))
+    return TIMESERIES_COLUMNS

@@ -1,0 +1,69 @@
+"""Download buttons: each exports what the element beside it shows, under the page's filters,
+in the same files the CLI and the API make. The file is built only when the button is
+clicked (a callable `data`), so buttons cost a page nothing."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from reactions.export import bundle, export_dataset, export_frame, file_name
+from reactions.filters import Filters
+from reactions.ui.resources import get_store
+
+MIME = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet", "zip": "application/zip"}
+
+
+def dataset_bytes(
+    dataset: str, f: Filters, fmt: str = "csv", *, with_manifest: bool = False
+) -> bytes:
+    cur = get_store().cursor()
+    if not with_manifest:
+        buffer = io.BytesIO()
+        export_dataset(cur, dataset, f, buffer, fmt=fmt)
+        return buffer.getvalue()
+    with tempfile.TemporaryDirectory(prefix="reactions-ui-export-") as tmp:
+        data = Path(tmp) / file_name(dataset, f, fmt)
+        result = export_dataset(cur, dataset, f, data, fmt=fmt)
+        archive = Path(tmp) / "bundle.zip"
+        bundle(data, result.manifest, archive, data.name)
+        return archive.read_bytes()
+
+
+def dataset_button(
+    label: str, dataset: str, f: Filters, *, key: str, fmt: str = "csv", with_manifest: bool = False
+) -> None:
+    shape = "zip" if with_manifest else fmt
+    st.download_button(
+        label,
+        data=lambda: dataset_bytes(dataset, f, fmt, with_manifest=with_manifest),
+        file_name=file_name(dataset, f, shape),
+        mime=MIME[shape],
+        key=key,
+        icon=":material/download:",
+        on_click="ignore",
+    )
+
+
+def table_button(label: str, frame: Callable[[], pd.DataFrame], name: str, *, key: str) -> None:
+    """A shown table that is not one of the datasets, as CSV (same dialect and safety)."""
+
+    def build() -> bytes:
+        buffer = io.BytesIO()
+        export_frame(get_store().cursor(), frame(), buffer)
+        return buffer.getvalue()
+
+    st.download_button(
+        label,
+        data=build,
+        file_name=name,
+        mime=MIME["csv"],
+        key=key,
+        icon=":material/download:",
+        on_click="ignore",
+    )

@@ -1,0 +1,356 @@
+"""Exports: what the analyst downloads equals what the dashboard shows and what the raw events
+say, under several filters; the CSV is safe to open in a spreadsheet and pinned byte for byte;
+the manifest proves what was exported; bad filters make no file."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from reactions import dashboard
+from reactions.dashboard import known_values
+from reactions.export import export_dataset, file_sha256
+from reactions.filters import Filters, strict_filters
+from reactions.store import Store
+from reactions.taps import Tap
+from tests import independent
+from tests.conftest import make_articles
+from tests.test_dashboard import VIEWS
+
+GOLDEN = Path(__file__).parent / "data" / "golden"
+NOW = datetime(2026, 11, 20, 12, 0)
+
+
+def filters_for(store: Store, view: independent.View) -> Filters:
+    query = {k: v if isinstance(v, list) else [v] for k, v in view.query().items()}
+    return strict_filters(query, known_values(store.cursor()), now=NOW)
+
+
+def exported(store: Store, dataset: str, f: Filters) -> pd.DataFrame:
+    buffer = io.BytesIO()
+    export_dataset(store.cursor(), dataset, f, buffer)
+    return pd.read_csv(io.BytesIO(buffer.getvalue()), keep_default_na=False, na_values=[""])
+
+
+@pytest.fixture(scope="module")
+def demo(demo_db: Path) -> Store:
+    return Store.open(demo_db)
+
+
+@pytest.fixture(scope="module")
+def raw(demo_db: Path) -> independent.RawData:
+    return independent.load(demo_db)
+
+
+@pytest.mark.parametrize("name", list(VIEWS))
+def test_articles_and_timeseries_exports_equal_the_dashboard_and_the_raw_events(
+    name: str, demo: Store, raw: independent.RawData
+) -> None:
+    view = VIEWS[name]
+    f = filters_for(demo, view)
+    articles = exported(demo, "articles", f)
+    series = exported(demo, "timeseries", f)
+    now, before = dashboard.kpis(demo.cursor(), f)
+    truth = view.select(independent.standing(raw))
+
+    # the KPIs the overview shows, from the files
+    assert int(articles["reactions"].sum()) == now.reactions == len(truth)
+    assert len(articles) == now.articles == truth["article_id"].nunique()
+    assert int(series["reactions"].sum()) == now.reactions
+
+    # every article row equals the top table and the raw events
+    kinds = [
+        k
+        for k in ["like", "dislike", "love", "funny", "angry", "sad", "wow"]
+        if not view.kinds or k in view.kinds
+    ]
+    top = dashboard.top_articles(demo.cursor(), f, kinds).set_index("article_id")
+    per_kind = truth.groupby(["article_id", "kind_id"]).size()
+    for row in articles.to_dict("records"):
+        article = str(row["article_id"])
+        for kind in kinds:
+            count = row[kind]
+            assert count == top.loc[article, kind] == per_kind.get((article, kind), 0)
+            if row["reactions"]:
+                share = row[f"{kind}_share"]
+                assert share == pytest.approx(count / row["reactions"], abs=5e-7)
+                assert row[f"{kind}_share_low"] <= share <= row[f"{kind}_share_high"]
+
+    # the mix chart's non-empty cells, and zeros everywhere else
+    mix = dashboard.mix_over_time(demo.cursor(), f)
+    shown = {(b.strftime("%Y-%m-%dT%H:%M:%S"), k): n for b, k, n in mix.itertuples(index=False)}
+    cells = {
+        (b, k): n
+        for b, k, n in zip(series["bucket_start"], series["kind"], series["reactions"], strict=True)
+    }
+    assert {c: n for c, n in cells.items() if n} == shown
+    assert len(cells) == len(series)  # one row per bucket and kind
+
+    # the comparison: the previous period's total, from both files
+    if before is not None and view.interval != "week":
+        assert int(articles["previous_reactions"].sum()) <= before.reactions
+        assert int(series["previous_reactions"].sum()) == before.reactions
+    if before is None:
+        assert articles["previous_reactions"].isna().all()
+
+
+@pytest.mark.parametrize("name", list(VIEWS))
+def test_raw_events_export_holds_exactly_the_events_in_the_filter(
+    name: str, demo: Store, raw: independent.RawData
+) -> None:
+    view = VIEWS[name]
+    events = exported(demo, "events", filters_for(demo, view))
+    log = raw.events.rename(columns={"occurred_at": "added_at"}).merge(
+        raw.articles[["article_id", "title", "topic", "author", "tags"]], on="article_id"
+    )
+    truth = view.select(log)
+    assert sorted(events["event_id"]) == sorted(truth["event_id"])
+    assert (events["occurred_at_utc"].str.endswith("Z")).all()
+    assert set(events["timezone"]) <= {view.tz}
+
+
+def test_spreadsheet_formulas_in_titles_and_tags_are_neutralized_numbers_stay_numbers(
+    store: Store, tmp_path: Path
+) -> None:
+    hostile = make_articles("formula-1")
+    hostile["title"] = ['=HYPERLINK("http://evil.example","click")']
+    hostile["author"] = ["@admin"]
+    hostile["tags"] = [["+cmd", "-2+3", "safe"]]
+    store.upsert_articles(hostile)
+    store.record_taps([Tap("formula-1", f"r{i}", "like", at=NOW) for i in range(3)])
+    f = Filters(preset="all")
+    buffer = io.BytesIO()
+    export_dataset(store.cursor(), "articles", f, buffer)
+    text = buffer.getvalue().decode("utf-8")
+    assert (
+        "\r\n" in text
+        and "'=HYPERLINK" in text
+        and "'@admin" in text
+        and "'+cmd; -2+3; safe" in text
+    )
+    frame = pd.read_csv(io.StringIO(text))
+    assert frame.loc[0, "reactions"] == 3 and frame["reactions"].dtype.kind == "i"
+    assert frame.loc[0, "like_share"] == 1.0
+    parquet = tmp_path / "a.parquet"
+    export_dataset(store.cursor(), "articles", f, parquet, fmt="parquet")
+    assert str(pd.read_parquet(parquet).loc[0, "title"]).startswith("=HYPERLINK")  # untouched
+
+
+@pytest.fixture
+def fixed(tmp_path: Path) -> Store:
+    """A tiny newsroom with a fixed pepper and fixed times, so exports are the same bytes on
+    every run and every machine."""
+    path = tmp_path / "golden.duckdb"
+    setup = Store.open(path)
+    setup.con.execute("UPDATE meta SET value = 'golden-pepper' WHERE key = 'reader_pepper'")
+    setup.close()
+    store = Store.open(path)
+    articles = make_articles("budget-vote", "cup-final")
+    articles.loc[1, "topic"] = "Sport"
+    articles["author"] = ["Ana Ruiz", "Ben Okoro"]
+    articles["tags"] = [["Budget", "Parliament"], ["Football"]]
+    store.upsert_articles(articles)
+    taps = [
+        Tap("budget-vote", "r1", "angry", at=datetime(2026, 11, 2, 9, 15)),
+        Tap("budget-vote", "r2", "angry", at=datetime(2026, 11, 2, 23, 40)),
+        Tap("budget-vote", "r3", "like", at=datetime(2026, 11, 3, 7, 5)),
+        Tap("budget-vote", "r1", "sad", at=datetime(2026, 11, 4, 12, 0)),  # a switch
+        Tap("cup-final", "r2", "love", at=datetime(2026, 11, 5, 20, 30)),
+        Tap("cup-final", "r4", "love", at=datetime(2026, 10, 29, 18, 0)),  # previous period
+        Tap("cup-final", "r5", "wow", at=datetime(2026, 11, 6, 21, 0)),
+        Tap("cup-final", "r5", "wow", at=datetime(2026, 11, 6, 21, 5)),  # an undo
+    ]
+    store.record_taps(taps)
+    return store
+
+
+@pytest.mark.parametrize(
+    ("dataset", "query"),
+    [
+        ("events", {"from": ["2026-11-01"], "to": ["2026-11-07"], "tz": ["Europe/Berlin"]}),
+        ("articles", {"from": ["2026-11-01"], "to": ["2026-11-07"], "tz": ["Europe/Berlin"]}),
+        ("timeseries", {"from": ["2026-11-01"], "to": ["2026-11-07"], "tz": ["Asia/Kolkata"]}),
+        ("articles", {"range": ["all"], "topic": ["Sport"], "tz": ["UTC"]}),
+    ],
+)
+def test_golden_files_pin_the_exact_bytes(
+    fixed: Store, dataset: str, query: dict[str, list[str]]
+) -> None:
+    f = strict_filters(query, known_values(fixed.cursor()), now=NOW)
+    buffer = io.BytesIO()
+    export_dataset(fixed.cursor(), dataset, f, buffer)
+    golden = GOLDEN / f"{dataset}-{'-'.join(v[0] for v in query.values()).replace('/', '_')}.csv"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_bytes(buffer.getvalue())
+    assert buffer.getvalue() == golden.read_bytes(), (
+        f"{golden.name} differs (UPDATE_GOLDEN=1 to accept)"
+    )
+
+
+def run_cli(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "reactions", *args, "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_cli_writes_the_file_and_a_manifest_that_proves_it(fixed: Store, tmp_path: Path) -> None:
+    db = Path(fixed.path)
+    fixed.close()
+    out = tmp_path / "politics.csv"
+    done = run_cli(
+        "export",
+        "articles",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-11-07",
+        "--topic",
+        "World",
+        "--tz",
+        "Europe/Berlin",
+        "-o",
+        str(out),
+        db=db,
+    )
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((tmp_path / "politics.csv.manifest.json").read_text())
+    assert manifest["sha256"] == file_sha256(out)
+    assert manifest["rows"] == len(pd.read_csv(out)) == 1
+    assert manifest["filters"]["topics"] == ["World"] and manifest["timezone"] == "Europe/Berlin"
+    assert manifest["comparison"] == {
+        "from": "2026-10-25",
+        "to": "2026-10-31",
+        "timezone": "Europe/Berlin",
+    }
+    assert [c["name"] for c in manifest["columns"]] == list(pd.read_csv(out).columns)
+
+    bundle = tmp_path / "week.zip"
+    done = run_cli("export", "timeseries", "--range", "all", "--zip", "-o", str(bundle), db=db)
+    assert done.returncode == 0, done.stderr
+    with zipfile.ZipFile(bundle) as archive:
+        names = archive.namelist()
+        inside = json.loads(archive.read("manifest.json"))
+        data = [n for n in names if n != "manifest.json"]
+        assert len(data) == 1 and data[0].startswith("reactions-timeseries-all-time")
+        assert inside["rows"] == len(pd.read_csv(io.BytesIO(archive.read(data[0]))))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["export", "articles", "--topic", "Nope"], "error: Unknown topic 'Nope'"),
+        (
+            ["export", "events", "--from", "2026-11-07", "--to", "2026-11-01"],
+            "error: The range starts (2026-11-07) after it ends (2026-11-01)",
+        ),
+        (["export", "timeseries", "--interval", "minute"], "error: Unknown interval 'minute'"),
+        (["export", "events", "--tz", "Mars/Olympus"], "error: Unknown timezone 'Mars/Olympus'"),
+        (["export", "sales"], "error: Invalid value for '{events|articles|timeseries}'"),
+    ],
+)
+def test_bad_export_filters_get_one_line_and_no_file(
+    demo_db: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(demo_db, db)
+    out = tmp_path / "out.csv"
+    done = run_cli(*args, "-o", str(out), db=db)
+    assert done.returncode != 0
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(message), done.stderr
+    assert not out.exists() and not (tmp_path / "out.csv.manifest.json").exists()
+
+
+def test_file_names_say_what_is_inside(demo: Store) -> None:
+    from reactions.export import file_name
+
+    f = filters_for(demo, VIEWS["one week in Kolkata, two topics"])
+    assert (
+        file_name("articles", f, "csv")
+        == "reactions-articles-politics-world-2026-11-10_2026-11-16.csv"
+    )
+    assert file_name("timeseries", Filters(preset="all", interval="hour"), "parquet") == (
+        "reactions-timeseries-all-time-hour.parquet"
+    )
+
+
+def test_pandas_reads_the_export_api_of_a_running_server_with_a_token(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    from tools.live_server import live_server
+
+    db = tmp_path / "served.duckdb"
+    shutil.copy(demo_db, db)
+    store = Store.open(db)
+    token = store.create_token("pandas").token
+    f = strict_filters({"range": ["all"], "kind": ["angry"]}, known_values(store.cursor()))
+    buffer = io.BytesIO()
+    export_dataset(store.cursor(), "timeseries", f, buffer)
+    store.close()
+    with live_server(db) as base:
+        frame = pd.read_csv(
+            f"{base}/api/v1/export/timeseries.csv?range=all&kind=angry",
+            storage_options={"Authorization": f"Bearer {token}"},
+        )
+    pd.testing.assert_frame_equal(frame, pd.read_csv(io.BytesIO(buffer.getvalue())))
+    assert set(frame["kind"]) == {"angry"} and frame["reactions"].sum() > 0
+
+
+def test_export_page_shows_columns_and_the_same_export_from_the_cli_and_the_api(
+    demo_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import streamlit as st
+
+    from reactions.datasets import articles_columns
+    from tests.test_dashboard import open_page
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = open_page(
+        demo_db,
+        monkeypatch,
+        {"from": "2026-11-10", "to": "2026-11-16", "topic": "Politics", "tz": "Asia/Kolkata"},
+        "views/export.py",
+    )
+    at.radio(key="export_dataset").set_value("articles").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["column"]) == [c.name for c in articles_columns(KINDS)]
+    cli, api = (block.value for block in at.code)
+    assert cli.startswith("reactions export articles --from 2026-11-10 --to 2026-11-16")
+    assert "--topic Politics" in cli and "--tz Asia/Kolkata" in cli
+    assert "/api/v1/export/articles.csv?" in api and "topic=Politics" in api
+    assert [b.proto.label for b in at.get("download_button")] == ["Download articles"]
+    st.cache_resource.clear()
+
+
+def test_overview_offers_the_chart_and_table_data_beside_them(
+    demo_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import streamlit as st
+
+    from tests.test_dashboard import open_page
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = open_page(demo_db, monkeypatch, {"range": "all"})
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels[0] == "This chart's data (CSV)" and labels[1].endswith("articles (CSV)")
+    st.cache_resource.clear()
+
+
+KINDS = ["like", "dislike", "love", "funny", "angry", "sad", "wow"]
