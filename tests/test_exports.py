@@ -354,3 +354,38 @@ def test_overview_offers_the_chart_and_table_data_beside_them(
 
 
 KINDS = ["like", "dislike", "love", "funny", "angry", "sad", "wow"]
+
+
+def test_a_shown_table_downloads_in_the_same_safe_dialect(store: Store) -> None:
+    from reactions.export import export_frame
+
+    shown = pd.DataFrame(
+        {"topic": ["=SUM(A1)", "World"], "reactions": [3, 4], "share": [0.5, 0.25]}
+    )
+    buffer = io.BytesIO()
+    assert export_frame(store.cursor(), shown, buffer) == 2
+    assert buffer.getvalue() == b"topic,reactions,share\r\n'=SUM(A1),3,0.5\r\nWorld,4,0.25\r\n"
+
+
+def test_tokens_are_created_once_listed_without_secrets_and_revoked(tmp_path: Path) -> None:
+    db = tmp_path / "tokens.duckdb"
+    created = run_cli("token", "create", "--name", "newsroom BI", db=db)
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip()
+    assert token.startswith("rx_") and "cannot be shown again" in created.stderr
+    listed = run_cli("token", "list", db=db)
+    token_id = token.split("_")[1]
+    assert token_id in listed.stdout and "newsroom BI" in listed.stdout
+    assert token not in listed.stdout and token.split("_", 2)[2] not in listed.stdout
+    assert run_cli("token", "revoke", token_id, db=db).returncode == 0
+    assert "revoked" in run_cli("token", "list", db=db).stdout
+    unknown = run_cli("token", "revoke", "nope", db=db)
+    assert unknown.returncode == 1 and unknown.stderr.strip() == (
+        "error: no token with id 'nope' (see `reactions token list`)"
+    )
+    store = Store.open(db)
+    try:
+        stored = store.cursor().execute("SELECT token_sha256 FROM api_tokens").fetchall()[0][0]
+        assert token not in stored and len(stored) == 64  # only the hash is kept
+    finally:
+        store.close()

@@ -122,7 +122,7 @@ def export_frame(cur: duckdb.DuckDBPyConnection, frame: pd.DataFrame, target: Bi
     """A table as the dashboard shows it, in the same CSV dialect (text columns made
     formula-safe); for download buttons beside tables that are not one of the datasets."""
     columns = tuple(
-        Column(str(name), "text" if frame[name].dtype == object else "value", "")
+        Column(str(name), "text" if _is_text(frame[name]) else "value", "")
         for name in frame.columns
     )
     cur.register("_shown", frame)
@@ -138,9 +138,8 @@ def export_frame(cur: duckdb.DuckDBPyConnection, frame: pd.DataFrame, target: Bi
     return rows
 
 
-def neutralize(text: str) -> str:
-    """The CSV formula rule for one cell (the SQL in `_safe_text` does the same)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+def _is_text(column: pd.Series) -> bool:
+    return bool(pd.api.types.is_string_dtype(column) or column.dtype == object)
 
 
 def _safe_text(column: str) -> str:

@@ -75,6 +75,12 @@ def live_detail(ctx: PageContext, info: dict[str, Any]) -> None:
     topic_norm(ctx, info, counts)
     timeline = dashboard.article_timeline(ctx.cur, ctx.filters, info["article_id"])
     st.plotly_chart(charts.since_publication(timeline, ctx.style), width="stretch")
+    table_button(
+        "This chart's data (CSV)",
+        lambda: timeline,
+        file_name(f"article-{info['article_id']}-since-publication", ctx.filters, "csv"),
+        key="download_timeline",
+    )
     transitions(ctx, info["article_id"])
 
 
@@ -154,3 +160,9 @@ def transitions(ctx: PageContext, article_id: str) -> None:
         }
     )
     st.dataframe(table, hide_index=True)
+    table_button(
+        "These switches (CSV)",
+        lambda: moves,
+        file_name(f"article-{article_id}-switches", ctx.filters, "csv"),
+        key="download_switches",
+    )

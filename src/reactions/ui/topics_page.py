@@ -39,10 +39,15 @@ def live_topics(ctx: PageContext) -> None:
         key="download_heatmap",
     )
     st.subheader("Volume and trend")
-    st.dataframe(
-        topic_table(wide, trend, previous, ctx.style),
-        hide_index=True,
-        column_config=_columns(ctx.filters.interval),
+    table = topic_table(wide, trend, previous, ctx.style)
+    st.dataframe(table, hide_index=True, column_config=_columns(ctx.filters.interval))
+    table_button(
+        "This table (CSV)",
+        lambda: table.drop(columns=["trend", "change"]).merge(
+            previous.rename("previous_reactions"), left_on="topic", right_index=True, how="left"
+        ),
+        file_name("topics-volume", ctx.filters, "csv"),
+        key="download_topics",
     )
 
 
