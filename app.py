@@ -2,6 +2,7 @@
 port. Kept thin: the UI lives in src/reactions/ui, the HTTP routes in reactions.api."""
 
 import functools
+import sys
 from pathlib import Path
 
 import streamlit as st
@@ -18,6 +19,12 @@ enable_tcp_nodelay()  # kept-alive API requests otherwise wait ~40 ms each (see 
 
 # Pages and API routes share one cached Store: one writer, one lock (DESIGN rule 2).
 settings = Settings.load()
+if not settings.auth_configured:
+    print(
+        "Reactions: no [auth] in .streamlit/secrets.toml, so the newsroom pages (dashboard, "
+        "exports) answer this machine only; other visitors get the reader page and the API.",
+        file=sys.stderr,
+    )
 # Resolved once for the API: a lookup through st.cache_resource costs ~0.2 ms per request.
 api_store = functools.cache(lambda: get_store(settings))
 app = st.App(UI_ENTRY, routes=routes(api_store, settings))

@@ -26,7 +26,7 @@ if not Path(CHROMIUM).exists():
         raise RuntimeError(f"{CHROMIUM} is missing: .ci/run must install Debian's chromium")
     pytest.skip("no Chromium on this machine (CI installs it)", allow_module_level=True)
 
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -59,14 +59,19 @@ def server(
 
 
 @pytest.fixture(scope="module")
-def page() -> Iterator[Page]:
+def browser() -> Iterator[Browser]:
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(
-            viewport={"width": 1280, "height": 900}, user_agent="Reactions browser test"
-        )
-        yield context.new_page()
-        browser.close()
+        launched = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser: Browser) -> Page:
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, user_agent="Reactions browser test"
+    )
+    return context.new_page()
 
 
 def reaction_button(page: Page, label: str):  # type: ignore[no-untyped-def]
@@ -137,3 +142,28 @@ def test_widget_on_another_site_renders_taps_and_remembers_the_reader(
         "aria-pressed", "false", timeout=10_000
     )
     expect(page.locator('#bar button[data-kind="sad"]')).to_contain_text(f"Sad · {count:,}")
+
+
+def test_without_login_a_visitor_from_another_machine_gets_only_the_reader_surfaces(
+    server: str, browser: Browser
+) -> None:
+    """The server trusts X-Forwarded-For from loopback (uvicorn's proxy headers), which is how
+    a reverse proxy on the same host reports its client: a browser that says it comes from
+    203.0.113.7 is a remote visitor, and one that does not is this machine."""
+    SHOTS.mkdir(exist_ok=True)
+    remote = browser.new_context(extra_http_headers={"X-Forwarded-For": "203.0.113.7"})
+    page = remote.new_page()
+    for path in ("/", "/export", "/topics", f"/article?id={SEED}"):
+        page.goto(f"{server}{path}")
+        expect(page.get_by_text("served on this machine only")).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("Top articles")).to_have_count(0)
+    page.screenshot(path=str(SHOTS / "remote-visitor.png"), full_page=True)
+    page.goto(f"{server}/?article={SEED}")  # the reader page stays public
+    expect(page.get_by_text("What's Your Reaction?")).to_be_visible(timeout=30_000)
+    remote.close()
+
+    local = browser.new_context()
+    home = local.new_page()
+    home.goto(f"{server}/")
+    expect(home.get_by_text("Top articles")).to_be_visible(timeout=30_000)
+    local.close()

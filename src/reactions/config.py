@@ -38,9 +38,20 @@ class Settings:
     taps_per_reader_minute: int = 30
     taps_per_ip_minute: int = 600
 
+    # Login (st.login, OIDC) is on when secrets.toml has an [auth] section. Roles then come
+    # from the user's `roles_claim` (values reader/editor/analyst/admin) and/or these lists
+    # of emails and "@domain"s. Without [auth], the newsroom pages answer loopback only.
+    auth_configured: bool = False
+    roles_claim: str | None = None
+    editors: tuple[str, ...] = ()
+    analysts: tuple[str, ...] = ()
+    admins: tuple[str, ...] = ()
+
     @classmethod
     def load(cls, db_path: str | Path | None = None) -> Settings:
-        file_values = _read_secrets_table()
+        document = _read_secrets()
+        file_values = _read_secrets_table(document)
+        claim = file_values.get("roles_claim")
         raw_db = db_path or os.environ.get("REACTIONS_DB") or file_values.get("db_path")
         multiple = os.environ.get("REACTIONS_MULTIPLE_REACTIONS")
         if multiple is None:
@@ -63,6 +74,11 @@ class Settings:
             taps_per_ip_minute=_positive_int(
                 "REACTIONS_TAPS_PER_IP_MINUTE", file_values.get("taps_per_ip_minute", 600)
             ),
+            auth_configured=isinstance(document.get("auth"), dict),
+            roles_claim=str(claim) if claim else None,
+            editors=_names(file_values, "editors"),
+            analysts=_names(file_values, "analysts"),
+            admins=_names(file_values, "admins"),
         )
 
 
@@ -86,14 +102,28 @@ def _parse_bool(name: str, value: str) -> bool:
     raise ConfigError(f"{name} must be true or false, not {value!r}")
 
 
-def _read_secrets_table() -> dict[str, Any]:
+def _read_secrets() -> dict[str, Any]:
     if not SECRETS_PATH.is_file():
         return {}
     try:
         with SECRETS_PATH.open("rb") as handle:
-            table = tomllib.load(handle).get("reactions", {})
+            return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{SECRETS_PATH} is not valid TOML: {exc}") from exc
+
+
+def _read_secrets_table(document: dict[str, Any]) -> dict[str, Any]:
+    table = document.get("reactions", {})
     if not isinstance(table, dict):
         raise ConfigError(f"[reactions] in {SECRETS_PATH} must be a table")
     return table
+
+
+def _names(file_values: dict[str, Any], key: str) -> tuple[str, ...]:
+    """A list of emails or @domains from [reactions]; lower-cased, since emails compare so."""
+    value = file_values.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{key} in [reactions] must be a list of emails or @domains")
+    return tuple(v.strip().lower() for v in value if v.strip())

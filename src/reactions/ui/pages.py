@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from reactions.auth import Role
+
 OVERVIEW = st.Page(
     "views/overview.py", title="Overview", icon="📊", url_path="overview", default=True
 )
@@ -14,5 +16,16 @@ ARTICLE = st.Page("views/article.py", title="Article detail", icon="📰", url_p
 TOPICS = st.Page("views/topics.py", title="Topics", icon="🗂️", url_path="topics")
 EXPORT = st.Page("views/export.py", title="Export", icon="⬇️", url_path="export")
 
-EDITOR_PAGES = [OVERVIEW, ARTICLE, TOPICS, EXPORT]
+WELCOME = st.Page(
+    "views/welcome.py", title="Reactions", icon="👍", url_path="welcome", default=True
+)
+
+# Each newsroom page and the role it needs. A page the request's roles do not allow is not
+# registered at all, so its URL does not open it either.
+NEWSROOM_PAGES = [
+    (OVERVIEW, Role.EDITOR),
+    (ARTICLE, Role.EDITOR),
+    (TOPICS, Role.EDITOR),
+    (EXPORT, Role.ANALYST),
+]
 READER = st.Page("views/reader.py", title="Article", icon="👍", url_path="read", default=True)
