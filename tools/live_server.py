@@ -37,10 +37,15 @@ def wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 60) ->
 
 
 def start_server(
-    db: Path, env: Mapping[str, str] | None = None
+    db: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    cwd: Path = ROOT,
+    port: int | None = None,
 ) -> tuple[str, subprocess.Popen[bytes]]:
-    """Start the app on a free port with `db`; returns its base URL once it is healthy."""
-    port = free_port()
+    """Start the app with `db` (on `port`, or a free one) in `cwd`, where it reads
+    .streamlit/secrets.toml; returns its base URL once it is healthy."""
+    port = port or free_port()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -57,7 +62,7 @@ def start_server(
             "--browser.gatherUsageStats",
             "false",
         ],
-        cwd=ROOT,
+        cwd=cwd,
         env={**os.environ, "REACTIONS_DB": str(db), **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -73,9 +78,11 @@ def start_server(
 
 
 @contextmanager
-def live_server(db: Path, env: Mapping[str, str] | None = None) -> Iterator[str]:
+def live_server(
+    db: Path, env: Mapping[str, str] | None = None, *, cwd: Path = ROOT, port: int | None = None
+) -> Iterator[str]:
     """`start_server`, stopped (SIGTERM) on exit."""
-    base, process = start_server(db, env)
+    base, process = start_server(db, env, cwd=cwd, port=port)
     try:
         yield base
     finally:

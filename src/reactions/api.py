@@ -26,6 +26,7 @@ from starlette.routing import Route
 from reactions.api_export import export_route
 from reactions.config import Settings
 from reactions.errors import InvalidInput, ReactionsError, UnknownArticle, UnknownKind
+from reactions.http import secured
 from reactions.identity import reader_identity
 from reactions.limits import RateLimiter, is_bot
 from reactions.queries import bar_state, reaction_kinds
@@ -52,7 +53,7 @@ def _cors(request: Request, response: Response, origins: tuple[str, ...]) -> Res
     if origin and origin.rstrip("/") in origins:
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Vary"] = "Origin"
-    return response
+    return secured(response)
 
 
 def widget_script(store: Store) -> str:
@@ -83,10 +84,9 @@ def routes(store: Callable[[], Store], settings: Settings) -> list[Route]:
 
     async def widget(request: Request) -> Response:
         text = await run_in_threadpool(widget_script, store())
-        return Response(
-            text,
-            media_type="text/javascript; charset=utf-8",
-            headers={"Cache-Control": "public, max-age=300"},
+        return secured(
+            Response(text, media_type="text/javascript; charset=utf-8"),
+            cache="public, max-age=300",
         )
 
     async def post_reaction(request: Request) -> Response:

@@ -25,6 +25,7 @@ from reactions.datasets import DATASETS
 from reactions.errors import ReactionsError
 from reactions.export import FORMATS, bundle, export_dataset, file_name
 from reactions.filters import strict_filters
+from reactions.http import secured
 from reactions.store import Store
 from reactions.tokens import TokenCheck, check_bearer
 
@@ -39,6 +40,9 @@ MEDIA = {
 
 def export_route(store: Callable[[], Store]) -> Route:
     async def export(request: Request) -> Response:
+        return secured(await _export(request))
+
+    async def _export(request: Request) -> Response:
         current = store()
         check = await run_in_threadpool(
             check_bearer, current.cursor(), request.headers.get("authorization")

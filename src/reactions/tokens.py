@@ -44,6 +44,8 @@ def check_name(name: str) -> str:
     name = " ".join(name.split())
     if not name:
         raise InvalidInput("a token needs a --name saying who or what uses it")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        raise InvalidInput("the token name contains control characters")
     if len(name) > MAX_NAME:
         raise InvalidInput(f"the token name is {len(name)} characters; the limit is {MAX_NAME}")
     return name
