@@ -35,6 +35,10 @@ EPILOG_EXAMPLES = {
     "  reactions export timeseries --from 2026-11-01 --to 2026-11-07 --interval hour --zip -o week.zip\n"
     "  reactions export events --format parquet -o events.parquet",
     "serve": "Example:\n\n\b\n  reactions serve --port 8501",
+    "kinds": "Examples:\n\n\b\n  reactions kinds list\n"
+    "  reactions kinds add shocked --label Shocked --emoji 😱 --sentiment -1\n"
+    "  reactions kinds edit love --label Adore\n  reactions kinds move angry 0\n"
+    "  reactions kinds disable funny",
     "token": "Examples:\n\n\b\n  reactions token create --name 'newsroom BI'\n"
     "  reactions token list\n  reactions token revoke 1a2b3c4d5e6f",
     "rebuild": "Example:\n\n\b\n  reactions rebuild --check",
@@ -383,6 +387,113 @@ def export(
         f"{result.rows:,} {dataset} rows{where}" + (f"; manifest {sidecar}" if sidecar else ""),
         err=True,
     )
+
+
+@cli.group(epilog=EPILOG_EXAMPLES["kinds"])
+def kinds() -> None:
+    """The reaction set: list, add, edit, reorder, disable or enable kinds (history stays)."""
+
+
+def _kind_options(func: F) -> F:
+    for option in reversed(
+        [
+            click.option("--label", default=None, help="What readers see, e.g. 'Love'."),
+            click.option("--emoji", default=None, help="The kind's emoji, e.g. '❤️'."),
+            click.option(
+                "--sentiment", type=click.IntRange(-1, 1), default=None, help="-1, 0 or 1."
+            ),
+            click.option("--color", default=None, help="Chart colour, e.g. '#db2777'."),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+@kinds.command("list")
+@db_option
+def kinds_list(db_path: Path | None) -> None:
+    """Every kind in bar order, enabled or not."""
+    from reactions.queries import reaction_kinds
+
+    with _open_store(db_path) as store:
+        table = reaction_kinds(store.cursor(), enabled_only=False)
+    for row in table.to_dict("records"):
+        state = "" if row["enabled"] else "  (disabled)"
+        click.echo(
+            f"{row['position']}  {row['emoji']}  {row['kind_id']:<12} {row['label']:<14} "
+            f"sentiment {row['sentiment']:+d}  {row['color']}{state}".replace("+0", " 0")
+        )
+
+
+@kinds.command("add")
+@db_option
+@click.argument("kind_id")
+@_kind_options
+def kinds_add(
+    db_path: Path | None,
+    kind_id: str,
+    label: str | None,
+    emoji: str | None,
+    sentiment: int | None,
+    color: str | None,
+) -> None:
+    """Add a kind at the end of the bar (--label, --emoji and --sentiment required)."""
+    from reactions.kinds import KindChange
+
+    with _open_store(db_path) as store:
+        store.add_kind(kind_id, KindChange(label, emoji, sentiment, color))
+    click.echo(f"kind {kind_id} added", err=True)
+
+
+@kinds.command("edit")
+@db_option
+@click.argument("kind_id")
+@_kind_options
+def kinds_edit(
+    db_path: Path | None,
+    kind_id: str,
+    label: str | None,
+    emoji: str | None,
+    sentiment: int | None,
+    color: str | None,
+) -> None:
+    """Change a kind's label, emoji, sentiment or colour; its id and history stay."""
+    from reactions.kinds import KindChange
+
+    with _open_store(db_path) as store:
+        store.edit_kind(kind_id, KindChange(label, emoji, sentiment, color))
+    click.echo(f"kind {kind_id} updated", err=True)
+
+
+@kinds.command("move")
+@db_option
+@click.argument("kind_id")
+@click.argument("position", type=int)
+def kinds_move(db_path: Path | None, kind_id: str, position: int) -> None:
+    """Put a kind at POSITION (0 = first) in the bar and on every chart."""
+    with _open_store(db_path) as store:
+        store.move_kind(kind_id, position)
+    click.echo(f"kind {kind_id} moved to position {position}", err=True)
+
+
+@kinds.command("disable")
+@db_option
+@click.argument("kind_id")
+def kinds_disable(db_path: Path | None, kind_id: str) -> None:
+    """Stop offering a kind; its past reactions stay in history and exports."""
+    with _open_store(db_path) as store:
+        store.set_kind_enabled(kind_id, False)
+    click.echo(f"kind {kind_id} disabled", err=True)
+
+
+@kinds.command("enable")
+@db_option
+@click.argument("kind_id")
+def kinds_enable(db_path: Path | None, kind_id: str) -> None:
+    """Offer a disabled kind again."""
+    with _open_store(db_path) as store:
+        store.set_kind_enabled(kind_id, True)
+    click.echo(f"kind {kind_id} enabled", err=True)
 
 
 @cli.group(epilog=EPILOG_EXAMPLES["token"])

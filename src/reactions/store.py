@@ -29,6 +29,7 @@ from reactions.db import (
     transaction,
 )
 from reactions.errors import InvalidInput, ReactionsError, UnknownArticle, UnknownKind
+from reactions.kinds import DEFAULT_COLOR, KindChange, check_change, check_id
 from reactions.queries import bar_state
 from reactions.tap_writer import TapWriter
 from reactions.taps import (
@@ -335,6 +336,61 @@ class Store:
                 raise InvalidInput(
                     f"no token with id {token_id[:40]!r} (see `reactions token list`)"
                 )
+
+    def add_kind(self, kind_id: str, change: KindChange) -> None:
+        """A new kind at the end of the bar. Label, emoji and sentiment are required."""
+        check_id(kind_id)
+        change = check_change(change)
+        if change.label is None or change.emoji is None or change.sentiment is None:
+            raise InvalidInput("a new kind needs a label, an emoji and a sentiment")
+        with self._writing() as cur:
+            if cur.execute("SELECT 1 FROM reaction_kinds WHERE kind_id = ?", [kind_id]).fetchall():
+                raise InvalidInput(f"kind {kind_id!r} exists; edit it, or enable it again")
+            cur.execute(
+                "INSERT INTO reaction_kinds (kind_id, label, emoji, sentiment, position, enabled,"
+                " color) SELECT ?, ?, ?, ?, coalesce(max(position), -1) + 1, TRUE, ? "
+                "FROM reaction_kinds",
+                [
+                    kind_id,
+                    change.label,
+                    change.emoji,
+                    change.sentiment,
+                    change.color or DEFAULT_COLOR,
+                ],
+            )
+
+    def edit_kind(self, kind_id: str, change: KindChange) -> None:
+        """Relabel, re-emoji, re-score or recolour a kind; its id and history stay."""
+        change = check_change(change)
+        with self._writing() as cur:
+            found = cur.execute(
+                "UPDATE reaction_kinds SET label = coalesce(?, label), emoji = coalesce(?, emoji), "
+                "sentiment = coalesce(?, sentiment), color = coalesce(?, color) "
+                "WHERE kind_id = ? RETURNING kind_id",
+                [change.label, change.emoji, change.sentiment, change.color, kind_id],
+            ).fetchall()
+            if not found:
+                raise UnknownKind(f"unknown reaction kind {kind_id[:40]!r}")
+
+    def move_kind(self, kind_id: str, position: int) -> None:
+        """Put a kind at `position` (0 = first) in the bar and on every chart."""
+        with self._writing() as cur:
+            order = [
+                r[0]
+                for r in cur.execute(
+                    "SELECT kind_id FROM reaction_kinds ORDER BY position"
+                ).fetchall()
+            ]
+            if kind_id not in order:
+                raise UnknownKind(f"unknown reaction kind {kind_id[:40]!r}")
+            if not 0 <= position < len(order):
+                raise InvalidInput(f"position must be 0–{len(order) - 1}")
+            order.remove(kind_id)
+            order.insert(position, kind_id)
+            cur.executemany(
+                "UPDATE reaction_kinds SET position = ? WHERE kind_id = ?",
+                [(i, k) for i, k in enumerate(order)],
+            )
 
     @contextmanager
     def _writing(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -15,6 +15,7 @@ OVERVIEW = st.Page(
 ARTICLE = st.Page("views/article.py", title="Article detail", icon="📰", url_path="article")
 TOPICS = st.Page("views/topics.py", title="Topics", icon="🗂️", url_path="topics")
 EXPORT = st.Page("views/export.py", title="Export", icon="⬇️", url_path="export")
+ADMIN = st.Page("views/admin.py", title="Admin", icon="🛠️", url_path="admin")
 
 WELCOME = st.Page(
     "views/welcome.py", title="Reactions", icon="👍", url_path="welcome", default=True
@@ -27,5 +28,6 @@ NEWSROOM_PAGES = [
     (ARTICLE, Role.EDITOR),
     (TOPICS, Role.EDITOR),
     (EXPORT, Role.ANALYST),
+    (ADMIN, Role.ADMIN),
 ]
 READER = st.Page("views/reader.py", title="Article", icon="👍", url_path="read", default=True)
