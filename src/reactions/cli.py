@@ -425,44 +425,34 @@ def kinds_list(db_path: Path | None) -> None:
         )
 
 
+def _change(db_path: Path | None, action: Callable[[Store], None], done: str) -> None:
+    """Open the store, make one change, say what was done."""
+    with _open_store(db_path) as store:
+        action(store)
+    click.echo(done, err=True)
+
+
 @kinds.command("add")
 @db_option
 @click.argument("kind_id")
 @_kind_options
-def kinds_add(
-    db_path: Path | None,
-    kind_id: str,
-    label: str | None,
-    emoji: str | None,
-    sentiment: int | None,
-    color: str | None,
-) -> None:
+def kinds_add(db_path: Path | None, kind_id: str, **fields: Any) -> None:
     """Add a kind at the end of the bar (--label, --emoji and --sentiment required)."""
     from reactions.kinds import KindChange
 
-    with _open_store(db_path) as store:
-        store.add_kind(kind_id, KindChange(label, emoji, sentiment, color))
-    click.echo(f"kind {kind_id} added", err=True)
+    _change(db_path, lambda s: s.add_kind(kind_id, KindChange(**fields)), f"kind {kind_id} added")
 
 
 @kinds.command("edit")
 @db_option
 @click.argument("kind_id")
 @_kind_options
-def kinds_edit(
-    db_path: Path | None,
-    kind_id: str,
-    label: str | None,
-    emoji: str | None,
-    sentiment: int | None,
-    color: str | None,
-) -> None:
+def kinds_edit(db_path: Path | None, kind_id: str, **fields: Any) -> None:
     """Change a kind's label, emoji, sentiment or colour; its id and history stay."""
     from reactions.kinds import KindChange
 
-    with _open_store(db_path) as store:
-        store.edit_kind(kind_id, KindChange(label, emoji, sentiment, color))
-    click.echo(f"kind {kind_id} updated", err=True)
+    change = KindChange(**fields)
+    _change(db_path, lambda s: s.edit_kind(kind_id, change), f"kind {kind_id} updated")
 
 
 @kinds.command("move")
@@ -471,9 +461,8 @@ def kinds_edit(
 @click.argument("position", type=int)
 def kinds_move(db_path: Path | None, kind_id: str, position: int) -> None:
     """Put a kind at POSITION (0 = first) in the bar and on every chart."""
-    with _open_store(db_path) as store:
-        store.move_kind(kind_id, position)
-    click.echo(f"kind {kind_id} moved to position {position}", err=True)
+    done = f"kind {kind_id} moved to position {position}"
+    _change(db_path, lambda s: s.move_kind(kind_id, position), done)
 
 
 @kinds.command("disable")
@@ -481,9 +470,7 @@ def kinds_move(db_path: Path | None, kind_id: str, position: int) -> None:
 @click.argument("kind_id")
 def kinds_disable(db_path: Path | None, kind_id: str) -> None:
     """Stop offering a kind; its past reactions stay in history and exports."""
-    with _open_store(db_path) as store:
-        store.set_kind_enabled(kind_id, False)
-    click.echo(f"kind {kind_id} disabled", err=True)
+    _change(db_path, lambda s: s.set_kind_enabled(kind_id, False), f"kind {kind_id} disabled")
 
 
 @kinds.command("enable")
@@ -491,9 +478,7 @@ def kinds_disable(db_path: Path | None, kind_id: str) -> None:
 @click.argument("kind_id")
 def kinds_enable(db_path: Path | None, kind_id: str) -> None:
     """Offer a disabled kind again."""
-    with _open_store(db_path) as store:
-        store.set_kind_enabled(kind_id, True)
-    click.echo(f"kind {kind_id} enabled", err=True)
+    _change(db_path, lambda s: s.set_kind_enabled(kind_id, True), f"kind {kind_id} enabled")
 
 
 @cli.group(epilog=EPILOG_EXAMPLES["token"])
