@@ -250,3 +250,26 @@ def test_imported_files_of_any_content_are_refused_or_reported_never_crash(
         assert store.cursor().execute("SELECT count(*) FROM articles").fetchall()[0][0] == before
         return
     assert report.added + report.updated + len(report.rejected) >= 0
+
+
+def test_a_megabyte_body_and_very_long_values_are_refused_briefly(
+    client: TestClient,  # noqa: F811
+) -> None:
+    megabyte = "é" * 500_000  # 1 MB of UTF-8
+    body = client.post(
+        "/api/v1/reactions", json={"article_id": megabyte, "kind": "like", "reader_id": "r"}
+    )
+    assert body.status_code == 413 and "over 4,096 bytes" in body.json()["error"]
+    from reactions.ui.resources import get_store
+
+    token = get_store().create_token("megabyte").token
+    long_value = megabyte[:10_000]  # 60 kB once URL-encoded: what a client will still send
+    query = client.get(
+        "/api/v1/export/articles.csv",
+        params={"topic": long_value},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert query.status_code == 422 and query.json()["error"].startswith("Unknown topic")
+    assert len(query.content) < 1_000  # the error names the value briefly, not all of it
+    path = client.get(f"/api/v1/articles/{'a' * 60_000}/reactions")
+    assert path.status_code == 404 and len(path.content) < 1_000
