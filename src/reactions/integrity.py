@@ -1,0 +1,216 @@
+"""Detecting inflated reactions: bursts from one network, toggle storms, hyperactive readers.
+Pure SQL over the event log, no Streamlit. Every flag names its rule, a reason a person can
+read, a severity and the exact events it covers; nothing is excluded here — the editor
+decides (the Integrity page, next).
+
+Each rule measures, for every event, how dense its neighbourhood is — events of the same
+network on the same article, of the same reader on the same article, of the same reader
+anywhere — within a window around it. "Far above normal" is robust: the larger of a floor
+and the median plus ten scaled MADs of that density over all events, so one viral story does
+not move the bar and an ordinary busy reader stays under it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+MAD_SCALE = 1.4826  # MAD -> standard deviation for normal data
+SPREAD = 10  # how many scaled MADs above the median is "far above normal"
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    partition: str  # the events a density counts together
+    window_minutes: int  # ± around each event
+    floor: int  # never flag below this density
+    actions: str  # which events count
+    what: str  # for the reason
+
+
+RULES = (  # the most specific first: an event belongs to the first rule that flags it
+    Rule(
+        "toggle_storm",
+        "article_id, reader_hash",
+        10,
+        10,
+        "'add', 'remove'",
+        "taps by one reader on one article",
+    ),
+    Rule(
+        "hyperactive_reader",
+        "reader_hash",
+        30,
+        20,
+        "'add'",
+        "reactions by one reader across articles",
+    ),
+    Rule(
+        "network_burst",
+        "article_id, network_hash",
+        5,
+        20,
+        "'add'",
+        "reactions on one article from one network",
+    ),
+)
+
+
+def _hot_sql(rule: Rule) -> str:
+    """Events whose density — how many events share the rule's partition within the window
+    around them — is far above normal, with the threshold and the median. All in SQL, so
+    only the few hot events leave the database. Rules are ours: nothing here is input."""
+    not_null = " AND ".join(f"{c.strip()} IS NOT NULL" for c in rule.partition.split(","))
+    return f"""
+        WITH d AS MATERIALIZED (
+            SELECT event_id, article_id, reader_hash, network_hash, kind_id, action,
+                   occurred_at,
+                   count(*) OVER (
+                       PARTITION BY {rule.partition} ORDER BY occurred_at
+                       RANGE BETWEEN INTERVAL {rule.window_minutes} MINUTE PRECEDING
+                                 AND INTERVAL {rule.window_minutes} MINUTE FOLLOWING
+                   ) AS density
+            FROM reaction_events
+            WHERE action IN ({rule.actions}) AND {not_null}
+        ),
+        typical AS (SELECT median(density) AS median FROM d),
+        spread AS (SELECT median(abs(density - median)) AS mad FROM d, typical),
+        bar AS (
+            SELECT median, greatest({rule.floor}, median + {SPREAD * MAD_SCALE} * mad) AS threshold
+            FROM typical, spread
+        )
+        SELECT d.*, bar.threshold, bar.median FROM d, bar WHERE d.density >= bar.threshold
+        ORDER BY d.event_id
+    """
+
+
+def detect(cur: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(flags, flagged events). flags: flag_id, rule, article_id (None across articles),
+    subject (the network or reader hash), first_at, last_at, events, readers, kind (the most
+    common), severity, threshold, reason. flagged events: event_id, flag_id — an event belongs
+    to the first rule that flags it, in RULES order."""
+    flags: list[pd.DataFrame] = []
+    events: list[pd.DataFrame] = []
+    taken = pd.Index([], dtype="int64")
+    for rule in RULES:
+        hot = cur.execute(_hot_sql(rule)).df()
+        hot = hot[~hot["event_id"].isin(taken)]
+        if hot.empty:
+            continue
+        threshold, median = float(hot["threshold"].iloc[0]), float(hot["median"].iloc[0])
+        subject = "network_hash" if rule.name == "network_burst" else "reader_hash"
+        keys = [subject] if rule.name == "hyperactive_reader" else ["article_id", subject]
+        for key, group in hot.groupby(keys, sort=True):
+            flag_id = f"{rule.name}:{len(flags) + len(events)}"
+            flags.append(_flag(rule, flag_id, key, keys, subject, group, threshold, median))
+            events.append(pd.DataFrame({"event_id": group["event_id"], "flag_id": flag_id}))
+        taken = taken.union(pd.Index(hot["event_id"]))
+    if not flags:
+        return _empty_flags(), pd.DataFrame({"event_id": [], "flag_id": []})
+    return pd.concat(flags, ignore_index=True), pd.concat(events, ignore_index=True)
+
+
+def _flag(
+    rule: Rule,
+    flag_id: str,
+    key: object,
+    keys: list[str],
+    subject: str,
+    group: pd.DataFrame,
+    threshold: float,
+    median: float,
+) -> pd.DataFrame:
+    values = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
+    first, last = group["occurred_at"].min(), group["occurred_at"].max()
+    minutes = max(1, round((last - first).total_seconds() / 60))
+    readers = int(group["reader_hash"].nunique())
+    kind = str(group["kind_id"].mode().iloc[0])
+    articles = int(group["article_id"].nunique())
+    peak = int(group["density"].max())
+    where = f"on {articles} articles" if rule.name == "hyperactive_reader" else "on one article"
+    reason = (
+        f"{len(group)} {kind} {'taps' if rule.name == 'toggle_storm' else 'reactions'} in "
+        f"{minutes} minute{'s' if minutes != 1 else ''} from {readers} "
+        f"reader{'s' if readers != 1 else ''} {where}; "
+        f"normal for {rule.what} within ±{rule.window_minutes} min: {median:.0f} "
+        f"(flagged from {threshold:.0f})"
+    )
+    return pd.DataFrame(
+        {
+            "flag_id": [flag_id],
+            "rule": [rule.name],
+            "article_id": [values.get("article_id")],
+            "subject": [values[subject]],
+            "first_at": [first],
+            "last_at": [last],
+            "events": [len(group)],
+            "readers": [readers],
+            "kind": [kind],
+            "severity": ["high" if peak >= 5 * threshold else "medium"],
+            "threshold": [threshold],
+            "reason": [reason],
+        }
+    )
+
+
+def _empty_flags() -> pd.DataFrame:
+    return pd.DataFrame(
+        columns=[
+            "flag_id",
+            "rule",
+            "article_id",
+            "subject",
+            "first_at",
+            "last_at",
+            "events",
+            "readers",
+            "kind",
+            "severity",
+            "threshold",
+            "reason",
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class Quality:
+    planted: int
+    planted_found: int
+    organic: int
+    organic_flagged: int
+
+    @property
+    def recall(self) -> float:
+        return self.planted_found / self.planted if self.planted else 1.0
+
+    @property
+    def organic_rate(self) -> float:
+        return self.organic_flagged / self.organic if self.organic else 0.0
+
+    @property
+    def precision(self) -> float:
+        flagged = self.planted_found + self.organic_flagged
+        return self.planted_found / flagged if flagged else 1.0
+
+
+def quality(cur: duckdb.DuckDBPyConnection, flagged: pd.DataFrame) -> Quality:
+    """Detection against the generator's ground truth (synthetic_labels)."""
+    cur.register("_flagged", flagged[["event_id"]])
+    try:
+        planted, found, organic, wrong = cur.execute(
+            """
+            SELECT count(*) FILTER (WHERE l.event_id IS NOT NULL),
+                   count(*) FILTER (WHERE l.event_id IS NOT NULL AND f.event_id IS NOT NULL),
+                   count(*) FILTER (WHERE l.event_id IS NULL),
+                   count(*) FILTER (WHERE l.event_id IS NULL AND f.event_id IS NOT NULL)
+            FROM reaction_events e
+            LEFT JOIN synthetic_labels l USING (event_id)
+            LEFT JOIN _flagged f USING (event_id)
+            """
+        ).fetchall()[0]
+    finally:
+        cur.unregister("_flagged")
+    return Quality(int(planted), int(found), int(organic), int(wrong))
