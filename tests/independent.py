@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import duckdb
 import pandas as pd
 
 from reactions.db import connect
@@ -22,9 +23,13 @@ class RawData:
 
 def load(db: Path) -> RawData:
     with connect(db, migrate=False) as con:
-        events = con.execute("SELECT * FROM reaction_events").df()
-        articles = con.execute("SELECT * FROM articles").df()
-        kinds = con.execute("SELECT kind_id, sentiment FROM reaction_kinds").df()
+        return load_from(con.cursor())
+
+
+def load_from(cur: duckdb.DuckDBPyConnection) -> RawData:
+    events = cur.execute("SELECT * FROM reaction_events").df()
+    articles = cur.execute("SELECT * FROM articles").df()
+    kinds = cur.execute("SELECT kind_id, sentiment FROM reaction_kinds").df()
     return RawData(events, articles, dict(zip(kinds["kind_id"], kinds["sentiment"], strict=True)))
 
 

@@ -75,8 +75,9 @@ def test_init_then_demo_then_stats_then_export(tmp_path: Path) -> None:
     assert "articles            31" in stats.stdout
     assert "events              25,000" in stats.stdout
 
+    assert "integrity scan:" in demo.stdout  # the planted bursts are flagged from the start
     out = tmp_path / "events.csv"
-    export = run("export", "events", "-o", str(out), db=db)
+    export = run("export", "events", "--flagged", "include", "-o", str(out), db=db)
     assert export.returncode == 0, export.stderr
     rows = list(csv.DictReader(out.open(newline="")))
     assert len(rows) == 25_000
@@ -98,8 +99,10 @@ def test_init_then_demo_then_stats_then_export(tmp_path: Path) -> None:
     assert [int(r["event_id"]) for r in rows] == list(range(1, 25_001))  # the log's order
     assert rows[0]["occurred_at_utc"].endswith("Z") and "T" in rows[0]["occurred_at_utc"]
 
-    to_stdout = run("export", "events", db=db)
-    assert len(list(csv.reader(io.StringIO(to_stdout.stdout)))) == 25_001
+    to_stdout = run("export", "events", db=db)  # flagged events left out by default
+    cleaned = len(list(csv.reader(io.StringIO(to_stdout.stdout)))) - 1
+    flagged = run("integrity", "scan", db=db).stderr
+    assert cleaned == 25_000 - int(flagged.split(" flags, ")[1].split()[0]) < 25_000
 
     assert run("rebuild", "--check", db=db).returncode == 0
 

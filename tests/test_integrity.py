@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from reactions.db import connect
 from reactions.integrity import detect, quality
 from reactions.store import Store
@@ -53,3 +55,88 @@ def test_a_reader_toggling_one_article_is_flagged_with_a_reason(store: Store) ->
         .fetchall()
     )
     assert sorted(flagged["event_id"]) == [r[0] for r in ids]  # exactly the storm's events
+
+
+def test_cleaned_figures_leave_out_exactly_the_undismissed_flagged_events(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    import io
+    import json
+    import shutil
+
+    import pandas as pd
+
+    from reactions import dashboard
+    from reactions.export import export_dataset
+    from reactions.filters import Filters
+    from reactions.integrity import scan
+    from tests import independent
+
+    db = tmp_path / "flagged.duckdb"
+    shutil.copy(demo_db, db)
+    store = Store.open(db)
+    try:
+        flags = scan(store)
+        flagged = {
+            r[0] for r in store.cursor().execute("SELECT event_id FROM flagged_events").fetchall()
+        }
+        raw = independent.standing(independent.load_from(store.cursor()))
+        clean, dirty = Filters(preset="all"), Filters(preset="all", exclude_flagged=False)
+        standing_ids = set(
+            store.cursor().execute("SELECT event_id FROM current_reactions").df()["event_id"]
+        )
+        assert dashboard.kpis(store.cursor(), dirty)[0].reactions == len(raw)
+        cleaned = dashboard.kpis(store.cursor(), clean)[0].reactions
+        assert cleaned == len(raw) - len(standing_ids & flagged) < len(raw)
+
+        buffer = io.BytesIO()
+        result = export_dataset(store.cursor(), "events", clean, buffer)
+        exported = set(pd.read_csv(io.BytesIO(buffer.getvalue()))["event_id"])
+        assert not exported & flagged and result.manifest["flagged_events"].startswith("excluded")
+        assert json.dumps(result.manifest)  # serialisable as it travels
+
+        # dismissing a flag counts its events again, everywhere
+        burst = flags.sort_values("events").iloc[-1]
+        store.decide(burst["flag_id"], "dismiss", "test", "a real crowd after a TV segment")
+        after = dashboard.kpis(store.cursor(), clean)[0].reactions
+        burst_ids = set(
+            store.cursor()
+            .execute("SELECT event_id FROM flagged_events WHERE flag_id = ?", [burst["flag_id"]])
+            .df()["event_id"]
+        )
+        assert after == cleaned + len(standing_ids & burst_ids)
+    finally:
+        store.close()
+
+
+def test_the_integrity_page_names_flags_and_records_a_decision(
+    demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    import streamlit as st
+
+    from reactions.integrity import scan
+    from tests.test_dashboard import open_page
+
+    db = tmp_path / "page.duckdb"
+    shutil.copy(demo_db, db)
+    store = Store.open(db)
+    flags = scan(store)
+    store.close()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = open_page(db, monkeypatch, {"range": "all"}, "views/integrity.py")
+    table = at.dataframe[0].value
+    assert set(table["flag_id"]) == set(flags["flag_id"]) and set(table["status"]) == {"undecided"}
+    chosen = at.selectbox(key="integrity_flag").value
+    at.radio(key="integrity_decision").set_value("confirm")
+    at.text_input(key="integrity_why").set_value("108 taps by one reader in 4 minutes")
+    at.button[[b.label for b in at.button].index("Record decision")].click().run()
+    assert not at.exception
+    assert f"{chosen}: confirmed." in [s.value for s in at.success]
+    statuses = dict(
+        zip(at.dataframe[0].value["flag_id"], at.dataframe[0].value["status"], strict=True)
+    )
+    assert statuses[chosen] == "confirmed"
+    st.cache_resource.clear()

@@ -54,6 +54,14 @@ ALLOWED = {
     "safe('kind_id')": "constant column",
     "safe(\"coalesce(author, '')\")": "constant expression",
     "safe(\"array_to_string(coalesce(tags, []), '; ')\")": "constant expression",
+    # integrity rules: constants in integrity.RULES
+    "rule.partition": "column names, a constant of the rule",
+    "rule.window_minutes": "an int constant of the rule",
+    "rule.actions": "a constant list of actions",
+    "rule.floor": "an int constant of the rule",
+    "SPREAD * MAD_SCALE": "numeric constants",
+    "not_null": "IS NOT NULL over the rule's constant columns",
+    "clean": "filters.EXCLUDE_FLAGGED, a constant clause",
     # validated values that SQL cannot take as parameters
     "f.zone.key": "an IANA name that zoneinfo accepted (filters.valid_zone)",
     "local_bucket(f)": "interval from INTERVALS, zone from zoneinfo",

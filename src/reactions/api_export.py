@@ -29,7 +29,19 @@ from reactions.http import secured
 from reactions.store import Store
 from reactions.tokens import TokenCheck, check_bearer
 
-FILTER_PARAMS = {"range", "from", "to", "topic", "author", "tag", "kind", "q", "interval", "tz"}
+FILTER_PARAMS = {
+    "range",
+    "from",
+    "to",
+    "topic",
+    "author",
+    "tag",
+    "kind",
+    "q",
+    "interval",
+    "tz",
+    "flagged",
+}
 SHAPES = (*FORMATS, "zip", "manifest.json")
 MEDIA = {
     "csv": "text/csv; charset=utf-8",

@@ -160,3 +160,36 @@ def topic_heatmap(shares: pd.DataFrame, counts: pd.DataFrame, style: KindStyle) 
     )
     fig.update_layout(hovermode="closest")
     return fig
+
+
+def burst_timeline(
+    long: pd.DataFrame, style: KindStyle, start: pd.Timestamp, end: pd.Timestamp, tz: str
+) -> go.Figure:
+    """An article's reactions per 5 minutes around a flagged burst (shaded), per kind."""
+    fig = go.Figure()
+    wide = long.pivot_table(
+        index="bucket", columns="kind_id", values="reactions", aggfunc="sum"
+    ).fillna(0)
+    for kind in style.present(set(wide.columns)):
+        fig.add_trace(
+            go.Bar(
+                x=wide.index,
+                y=wide[kind],
+                name=style.names[kind],
+                marker_color=style.colors[kind],
+                hovertemplate="%{y:,}",
+            )
+        )
+    fig.add_vrect(
+        x0=start,
+        x1=end,
+        fillcolor="#fde68a",
+        opacity=0.45,
+        line_width=0,
+        annotation_text="flagged",
+        annotation_position="top left",
+    )
+    fig.update_layout(barmode="stack")
+    return _layout(
+        fig, "Reactions around the flagged burst", f"Time ({tz}), 5-minute bins", "Reactions"
+    )

@@ -39,6 +39,8 @@ EPILOG_EXAMPLES = {
     "  reactions kinds add shocked --label Shocked --emoji 😱 --sentiment -1\n"
     "  reactions kinds edit love --label Adore\n  reactions kinds move angry 0\n"
     "  reactions kinds disable funny",
+    "integrity": "Examples:\n\n\b\n  reactions integrity scan\n"
+    "  reactions integrity decide toggle-1234 confirm --why 'one reader, 108 taps'",
     "token": "Examples:\n\n\b\n  reactions token create --name 'newsroom BI'\n"
     "  reactions token list\n  reactions token revoke 1a2b3c4d5e6f",
     "rebuild": "Example:\n\n\b\n  reactions rebuild --check",
@@ -171,6 +173,7 @@ def demo(
 ) -> None:
     """Fill the database with a synthetic newsroom: articles, and reactions shaped like
     real reading (publication curves, daily cycle, topic moods, switches, undos, bot bursts)."""
+    from reactions.integrity import scan
     from reactions.synth import generate, populate
 
     end = _parse_end(end_text)
@@ -204,9 +207,10 @@ def demo(
                 bar.refresh()
 
             populate(store, newsroom, progress=on_load)
+        flags = scan(store)  # so the Integrity page names the planted bursts from the start
     click.echo(
         f"{store.path}: {len(newsroom.articles):,} articles and {len(newsroom.events):,} "
-        f"events (seed {seed})"
+        f"events (seed {seed}); integrity scan: {len(flags)} flags"
     )
 
 
@@ -281,6 +285,12 @@ def filter_options(func: F) -> F:
         click.option(
             "--tz", default="UTC", show_default=True, help="IANA timezone of days and buckets."
         ),
+        click.option(
+            "--flagged",
+            default="exclude",
+            show_default=True,
+            help="exclude: leave out events integrity flagged (not dismissed); include: raw.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -300,6 +310,7 @@ def _query_params(**values: Any) -> dict[str, list[str]]:
         "q": "q",
         "interval": "interval",
         "tz": "tz",
+        "flagged": "flagged",
     }
     params: dict[str, list[str]] = {}
     for option, name in names.items():
@@ -479,6 +490,37 @@ def kinds_disable(db_path: Path | None, kind_id: str) -> None:
 def kinds_enable(db_path: Path | None, kind_id: str) -> None:
     """Offer a disabled kind again."""
     _change(db_path, lambda s: s.set_kind_enabled(kind_id, True), f"kind {kind_id} enabled")
+
+
+@cli.group(epilog=EPILOG_EXAMPLES["integrity"])
+def integrity() -> None:
+    """Bot-like bursts: scan the log for them, and decide on what was flagged."""
+
+
+@integrity.command("scan")
+@db_option
+def integrity_scan(db_path: Path | None) -> None:
+    """Look for toggle storms, hyperactive readers and bursts from one network."""
+    from reactions.integrity import scan
+
+    with _open_store(db_path) as store:
+        flags = scan(store)
+    for row in flags.to_dict("records"):
+        click.echo(f"{row['flag_id']}  {row['severity']:<6}  {row['reason']}")
+    click.echo(
+        f"{len(flags)} flags, {int(flags['events'].sum()) if len(flags) else 0} events", err=True
+    )
+
+
+@integrity.command("decide")
+@db_option
+@click.argument("flag_id")
+@click.argument("decision", type=click.Choice(["confirm", "dismiss"]))
+@click.option("--why", required=True, help="The reason, kept in the exclusion log.")
+def integrity_decide(db_path: Path | None, flag_id: str, decision: str, why: str) -> None:
+    """Confirm a flag (its events stay out of cleaned figures) or dismiss it (they count)."""
+    who = f"cli:{os.environ.get('USER', 'unknown')}"
+    _change(db_path, lambda s: s.decide(flag_id, decision, who, why), f"{flag_id}: {decision}ed")
 
 
 @cli.group(epilog=EPILOG_EXAMPLES["token"])

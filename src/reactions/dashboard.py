@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from reactions.filters import INTERVALS, Filters, Known, reaction_predicate
+from reactions.filters import EXCLUDE_FLAGGED, INTERVALS, Filters, Known, reaction_predicate
 
 TOP_LIMIT = 200  # articles listed in the top table
 
@@ -181,17 +181,18 @@ def article_transitions(
     undo), readers — from the event log, where a switch is a remove and an add by the same
     reader at the same instant. In the filter's date range."""
     lo, hi = f.utc_bounds()
+    clean = f"AND {EXCLUDE_FLAGGED.format(event='event_id')}" if f.exclude_flagged else ""
     return cur.execute(
-        """
+        f"""
         WITH removes AS (
             SELECT reader_hash, occurred_at, kind_id FROM reaction_events
             WHERE article_id = ? AND action = 'remove'
               AND (?::TIMESTAMP IS NULL OR occurred_at >= ?)
-              AND (?::TIMESTAMP IS NULL OR occurred_at < ?)
+              AND (?::TIMESTAMP IS NULL OR occurred_at < ?) {clean}
         ),
         adds AS (
             SELECT reader_hash, occurred_at, kind_id FROM reaction_events
-            WHERE article_id = ? AND action = 'add'
+            WHERE article_id = ? AND action = 'add' {clean}
         )
         SELECT r.kind_id AS from_kind, a.kind_id AS to_kind, count(*) AS readers
         FROM removes r LEFT JOIN adds a USING (reader_hash, occurred_at)

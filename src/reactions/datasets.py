@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from reactions import dashboard
-from reactions.filters import Filters, article_predicate
+from reactions.filters import EXCLUDE_FLAGGED, Filters, article_predicate
 from reactions.queries import reaction_kinds
 from reactions.stats import wilson_interval
 from reactions.taps import utc_now
@@ -84,6 +84,8 @@ def events_query(
     if f.kinds:
         clauses.append(f"e.kind_id IN ({', '.join('?' * len(f.kinds))})")
         params.extend(f.kinds)
+    if f.exclude_flagged:
+        clauses.append(EXCLUDE_FLAGGED.format(event="e.event_id"))
     article = article_predicate(f)
     if article.sql != "TRUE":
         clauses.append(f"e.article_id IN (SELECT article_id FROM articles a WHERE {article.sql})")

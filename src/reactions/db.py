@@ -242,6 +242,51 @@ def _008_api_tokens(cur: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _009_integrity(cur: duckdb.DuckDBPyConnection) -> None:
+    # Flags are derived (a scan replaces them); decisions are events: append-only.
+    cur.execute(
+        """
+        CREATE TABLE integrity_flags (
+            flag_id     VARCHAR PRIMARY KEY,   -- stable across scans: rule, subject, first event
+            rule        VARCHAR NOT NULL,
+            article_id  VARCHAR,               -- NULL when the flag spans articles
+            subject     VARCHAR NOT NULL,      -- the reader or network hash
+            first_at    TIMESTAMP NOT NULL,
+            last_at     TIMESTAMP NOT NULL,
+            events      BIGINT NOT NULL,
+            readers     BIGINT NOT NULL,
+            kind        VARCHAR NOT NULL,
+            severity    VARCHAR NOT NULL,
+            reason      VARCHAR NOT NULL,
+            scanned_at  TIMESTAMP NOT NULL
+        )
+        """
+    )
+    cur.execute("CREATE TABLE flagged_events (event_id BIGINT NOT NULL, flag_id VARCHAR NOT NULL)")
+    cur.execute(
+        """
+        CREATE TABLE integrity_decisions (
+            decided_at  TIMESTAMP NOT NULL,    -- UTC
+            flag_id     VARCHAR NOT NULL,
+            decision    VARCHAR NOT NULL,      -- 'confirm' (exclude) or 'dismiss' (count)
+            decided_by  VARCHAR NOT NULL,
+            why         VARCHAR NOT NULL
+        )
+        """
+    )
+    # What "exclude flagged events" leaves out: events of flags not (last) dismissed.
+    cur.execute(
+        """
+        CREATE VIEW excluded_events AS
+        SELECT f.event_id FROM flagged_events f
+        WHERE f.flag_id NOT IN (
+            SELECT flag_id FROM integrity_decisions
+            GROUP BY flag_id HAVING arg_max(decision, decided_at) = 'dismiss'
+        )
+        """
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("001_core_tables", _001_core_tables),
     ("002_default_reaction_kinds", _002_default_reaction_kinds),
@@ -251,6 +296,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("006_reaction_kind_colors", _006_reaction_kind_colors),
     ("007_current_reactions_through", _007_current_reactions_through),
     ("008_api_tokens", _008_api_tokens),
+    ("009_integrity", _009_integrity),
 )
 
 

@@ -301,6 +301,11 @@ def manifest(
         "comparison": None
         if previous is None
         else {"from": str(previous.start), "to": str(previous.end), "timezone": f.tz},
+        "flagged_events": (
+            "excluded: events integrity flagged and no editor dismissed are left out"
+            if f.exclude_flagged
+            else "included: the raw counts"
+        ),
         "row_order": row_order,
         "counting": (
             "events: every add and remove in the range. articles and timeseries: standing "

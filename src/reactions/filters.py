@@ -53,6 +53,8 @@ class Filters:
     search: str = ""
     interval: str = "day"
     tz: str = "UTC"
+    # Leave out events that integrity flagged and no editor dismissed (integrity.py).
+    exclude_flagged: bool = True
 
     # --- time -------------------------------------------------------------------------
 
@@ -114,6 +116,8 @@ class Filters:
             query["q"] = [self.search]
         if self.interval != "day":
             query["interval"] = [self.interval]
+        if not self.exclude_flagged:
+            query["flagged"] = ["include"]
         query["tz"] = [self.tz]
         return query
 
@@ -202,6 +206,10 @@ def parse_query(
         return tuple(v for v in values if v in allowed)
 
     search = " ".join((first("q") or "").split())
+    flagged = first("flagged") or "exclude"
+    if flagged not in ("exclude", "include"):
+        problems.append(f"Unknown flagged={flagged!r}; use exclude or include.")
+        flagged = "exclude"
     return Parsed(
         Filters(
             preset=preset,
@@ -214,6 +222,7 @@ def parse_query(
             search=search,
             interval=interval,
             tz=tz,
+            exclude_flagged=flagged == "exclude",
         ),
         problems,
     )
@@ -248,6 +257,9 @@ def _date(raw: str | None, name: str, problems: list[str]) -> date | None:
 # --- SQL ---------------------------------------------------------------------------------
 
 
+EXCLUDE_FLAGGED = "{event} NOT IN (SELECT event_id FROM excluded_events)"
+
+
 @dataclass(frozen=True)
 class Predicate:
     """A WHERE clause over `current_reactions` (alias c) with its bound values."""
@@ -278,6 +290,8 @@ def reaction_predicate(
     if f.kinds:
         clauses.append(f"c.kind_id IN ({', '.join('?' * len(f.kinds))})")
         params.extend(f.kinds)
+    if f.exclude_flagged:  # a standing reaction is its add event: flagged or not
+        clauses.append(EXCLUDE_FLAGGED.format(event="c.event_id"))
     article = article_predicate(f)
     if article.sql != "TRUE":
         clauses.append(f"c.article_id IN (SELECT article_id FROM articles a WHERE {article.sql})")

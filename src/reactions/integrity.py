@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from reactions.store import Store
+
 MAD_SCALE = 1.4826  # MAD -> standard deviation for normal data
 SPREAD = 10  # how many scaled MADs above the median is "far above normal"
 
@@ -104,7 +106,8 @@ def detect(cur: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
         subject = "network_hash" if rule.name == "network_burst" else "reader_hash"
         keys = [subject] if rule.name == "hyperactive_reader" else ["article_id", subject]
         for key, group in hot.groupby(keys, sort=True):
-            flag_id = f"{rule.name}:{len(flags) + len(events)}"
+            # stable across scans while the burst lasts: its rule, subject and first event
+            flag_id = f"{rule.name[:6]}-{int(group['event_id'].min())}"
             flags.append(_flag(rule, flag_id, key, keys, subject, group, threshold, median))
             events.append(pd.DataFrame({"event_id": group["event_id"], "flag_id": flag_id}))
         taken = taken.union(pd.Index(hot["event_id"]))
@@ -214,3 +217,60 @@ def quality(cur: duckdb.DuckDBPyConnection, flagged: pd.DataFrame) -> Quality:
     finally:
         cur.unregister("_flagged")
     return Quality(int(planted), int(found), int(organic), int(wrong))
+
+
+def scan(store: Store) -> pd.DataFrame:
+    """Detect over the whole log and store the result (replacing the last scan's flags;
+    editors' decisions stay, attached to the stable flag ids). Returns the flags."""
+    flags, flagged = detect(store.cursor())
+    store.replace_flags(flags, flagged)
+    return flags
+
+
+def flags_with_status(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Stored flags, most severe and largest first, with the article's title and the latest
+    decision (status: undecided / confirmed / dismissed, by whom, when, why)."""
+    return cur.execute(
+        """
+        WITH latest AS (
+            SELECT flag_id, arg_max(decision, decided_at) AS decision,
+                   arg_max(decided_by, decided_at) AS decided_by,
+                   max(decided_at) AS decided_at, arg_max(why, decided_at) AS why
+            FROM integrity_decisions GROUP BY flag_id
+        )
+        SELECT f.flag_id, f.severity, f.rule, f.article_id, a.title, f.reason, f.events,
+               f.readers, f.kind, f.first_at, f.last_at,
+               CASE l.decision WHEN 'confirm' THEN 'confirmed' WHEN 'dismiss' THEN 'dismissed'
+                    ELSE 'undecided' END AS status,
+               l.decided_by, l.decided_at, l.why
+        FROM integrity_flags f
+        LEFT JOIN articles a USING (article_id)
+        LEFT JOIN latest l USING (flag_id)
+        ORDER BY f.severity = 'high' DESC, f.events DESC, f.flag_id
+        """
+    ).df()
+
+
+def flag_events(cur: duckdb.DuckDBPyConnection, flag_id: str) -> pd.DataFrame:
+    """The exact events a flag covers."""
+    return cur.execute(
+        """
+        SELECT e.event_id, e.occurred_at, e.article_id, e.reader_hash, e.kind_id, e.action,
+               e.network_hash
+        FROM flagged_events f JOIN reaction_events e USING (event_id)
+        WHERE f.flag_id = ? ORDER BY e.event_id
+        """,
+        [flag_id],
+    ).df()
+
+
+def exclusion_log(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every decision on every flag (and flags nobody decided on), oldest first."""
+    return cur.execute(
+        """
+        SELECT f.flag_id, f.rule, f.article_id, f.reason, f.events, f.first_at, f.last_at,
+               d.decision, d.decided_by, d.decided_at, d.why
+        FROM integrity_flags f LEFT JOIN integrity_decisions d USING (flag_id)
+        ORDER BY d.decided_at NULLS FIRST, f.flag_id
+        """
+    ).df()

@@ -392,6 +392,40 @@ class Store:
                 [(i, k) for i, k in enumerate(order)],
             )
 
+    # --- integrity ---------------------------------------------------------------------
+
+    def replace_flags(self, flags: pd.DataFrame, flagged: pd.DataFrame) -> None:
+        """A scan's result replaces the previous one (flags are derived); decisions stay."""
+        with self._writing() as cur:
+            cur.execute("DELETE FROM flagged_events")
+            cur.execute("DELETE FROM integrity_flags")
+            if not flags.empty:
+                rows = flags.drop(columns=["threshold"]).assign(scanned_at=utc_now())
+                _insert_arrow(
+                    cur, "integrity_flags", pa.Table.from_pandas(rows, preserve_index=False)
+                )
+                _insert_arrow(
+                    cur, "flagged_events", pa.Table.from_pandas(flagged, preserve_index=False)
+                )
+
+    def decide(self, flag_id: str, decision: str, who: str, why: str) -> None:
+        """Record an editor's decision on a flag: 'confirm' keeps its events out of the
+        cleaned figures, 'dismiss' counts them again. Decisions are kept, never edited."""
+        if decision not in ("confirm", "dismiss"):
+            raise InvalidInput("a decision is 'confirm' or 'dismiss'")
+        why = " ".join(why.split())
+        if not why or len(why) > 500:
+            raise InvalidInput("say why, in at most 500 characters")
+        with self._writing() as cur:
+            if not cur.execute(
+                "SELECT 1 FROM integrity_flags WHERE flag_id = ?", [flag_id]
+            ).fetchall():
+                raise InvalidInput(f"no flag {flag_id[:40]!r}; scan first")
+            cur.execute(
+                "INSERT INTO integrity_decisions VALUES (?, ?, ?, ?, ?)",
+                [utc_now(), flag_id, decision, who[:200] or "unknown", why],
+            )
+
     @contextmanager
     def _writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """Lock, cursor and transaction for a write outside the tap path; afterwards the

@@ -72,7 +72,19 @@ def page_context(*, extra_params: tuple[str, ...] = ()) -> PageContext:
     return PageContext(db, store.cursor(), kinds, style, known, filters)
 
 
-FILTER_PARAMS = ("range", "from", "to", "topic", "author", "tag", "kind", "q", "interval", "tz")
+FILTER_PARAMS = (
+    "range",
+    "from",
+    "to",
+    "topic",
+    "author",
+    "tag",
+    "kind",
+    "q",
+    "interval",
+    "tz",
+    "flagged",
+)
 
 
 def page_header(title: str, ctx: PageContext) -> None:
@@ -98,6 +110,7 @@ def _seed_widgets(f: Filters, *, replace_all: bool) -> None:
         "f_kinds": list(f.kinds),
         "f_search": f.search,
         "f_interval": f.interval,
+        "f_exclude_flagged": f.exclude_flagged,
     }
     if f.preset == "custom":
         values["f_dates"] = (f.start, f.end)
@@ -144,6 +157,12 @@ def _filter_bar(known: Known, style: KindStyle, tz: str) -> Filters:
         )
         search = st.text_input("Title contains", key="f_search", max_chars=200)
         interval = st.radio("Interval", INTERVALS, key="f_interval", horizontal=True)
+        exclude_flagged = st.toggle(
+            "Exclude flagged events",
+            key="f_exclude_flagged",
+            help="Leave out reactions that integrity checks flagged as bot-like and no editor "
+            "dismissed (see Integrity). Off shows the raw counts.",
+        )
         st.caption(f"Times in {tz}. Counts are standing reactions added in the range.")
     return Filters(
         preset=preset,
@@ -156,4 +175,5 @@ def _filter_bar(known: Known, style: KindStyle, tz: str) -> Filters:
         search=" ".join(search.split()),
         interval=str(interval),
         tz=tz,
+        exclude_flagged=bool(exclude_flagged),
     )

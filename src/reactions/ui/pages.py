@@ -14,6 +14,7 @@ OVERVIEW = st.Page(
 )
 ARTICLE = st.Page("views/article.py", title="Article detail", icon="📰", url_path="article")
 TOPICS = st.Page("views/topics.py", title="Topics", icon="🗂️", url_path="topics")
+INTEGRITY = st.Page("views/integrity.py", title="Integrity", icon="🛡️", url_path="integrity")
 EXPORT = st.Page("views/export.py", title="Export", icon="⬇️", url_path="export")
 ADMIN = st.Page("views/admin.py", title="Admin", icon="🛠️", url_path="admin")
 
@@ -27,6 +28,7 @@ NEWSROOM_PAGES = [
     (OVERVIEW, Role.EDITOR),
     (ARTICLE, Role.EDITOR),
     (TOPICS, Role.EDITOR),
+    (INTEGRITY, Role.EDITOR),
     (EXPORT, Role.ANALYST),
     (ADMIN, Role.ADMIN),
 ]
