@@ -3,15 +3,25 @@ hand-made cases: found with reasons, organic reactions left alone."""
 
 from __future__ import annotations
 
+import io
+import json
+import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
+import streamlit as st
 
+from reactions import dashboard
 from reactions.db import connect
-from reactions.integrity import detect, quality
+from reactions.export import export_dataset
+from reactions.filters import Filters
+from reactions.integrity import detect, quality, scan
 from reactions.store import Store
 from reactions.taps import Tap
+from tests import independent
+from tests.test_dashboard import open_page
 
 
 def test_planted_bursts_are_found_and_organic_reactions_are_left_alone(demo_db: Path) -> None:
@@ -60,17 +70,6 @@ def test_a_reader_toggling_one_article_is_flagged_with_a_reason(store: Store) ->
 def test_cleaned_figures_leave_out_exactly_the_undismissed_flagged_events(
     demo_db: Path, tmp_path: Path
 ) -> None:
-    import io
-    import json
-    import shutil
-
-    import pandas as pd
-
-    from reactions import dashboard
-    from reactions.export import export_dataset
-    from reactions.filters import Filters
-    from reactions.integrity import scan
-    from tests import independent
 
     db = tmp_path / "flagged.duckdb"
     shutil.copy(demo_db, db)
@@ -112,12 +111,6 @@ def test_cleaned_figures_leave_out_exactly_the_undismissed_flagged_events(
 def test_the_integrity_page_names_flags_and_records_a_decision(
     demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import shutil
-
-    import streamlit as st
-
-    from reactions.integrity import scan
-    from tests.test_dashboard import open_page
 
     db = tmp_path / "page.duckdb"
     shutil.copy(demo_db, db)

@@ -24,24 +24,12 @@ from reactions.dashboard import known_values
 from reactions.datasets import DATASETS
 from reactions.errors import ReactionsError
 from reactions.export import FORMATS, bundle, export_dataset, file_name
-from reactions.filters import strict_filters
+from reactions.filters import URL_PARAMS, strict_filters
 from reactions.http import secured
 from reactions.store import Store
 from reactions.tokens import TokenCheck, check_bearer
 
-FILTER_PARAMS = {
-    "range",
-    "from",
-    "to",
-    "topic",
-    "author",
-    "tag",
-    "kind",
-    "q",
-    "interval",
-    "tz",
-    "flagged",
-}
+FILTER_PARAMS = set(URL_PARAMS)
 SHAPES = (*FORMATS, "zip", "manifest.json")
 MEDIA = {
     "csv": "text/csv; charset=utf-8",

@@ -51,19 +51,24 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure
     return fig
 
 
+def _per_kind(long: pd.DataFrame, style: KindStyle) -> list[tuple[str, pd.Series]]:
+    """(kind, reactions per bucket) for each kind present, in display order."""
+    wide = long.pivot_table(
+        index="bucket", columns="kind_id", values="reactions", aggfunc="sum"
+    ).fillna(0)
+    return [(kind, wide[kind]) for kind in style.present(set(wide.columns))]
+
+
 def mix_over_time(
     long: pd.DataFrame, style: KindStyle, *, share: bool, interval: str, tz: str
 ) -> go.Figure:
     """Stacked area of reactions per kind per bucket; `share` stacks to 100 %."""
     fig = go.Figure()
-    wide = long.pivot_table(
-        index="bucket", columns="kind_id", values="reactions", aggfunc="sum"
-    ).fillna(0)
-    for kind in style.present(set(wide.columns)):
+    for kind, counts in _per_kind(long, style):
         fig.add_trace(
             go.Scatter(
-                x=wide.index,
-                y=wide[kind],
+                x=counts.index,
+                y=counts,
                 name=style.names[kind],
                 mode="lines",
                 stackgroup="mix",
@@ -167,14 +172,11 @@ def burst_timeline(
 ) -> go.Figure:
     """An article's reactions per 5 minutes around a flagged burst (shaded), per kind."""
     fig = go.Figure()
-    wide = long.pivot_table(
-        index="bucket", columns="kind_id", values="reactions", aggfunc="sum"
-    ).fillna(0)
-    for kind in style.present(set(wide.columns)):
+    for kind, counts in _per_kind(long, style):
         fig.add_trace(
             go.Bar(
-                x=wide.index,
-                y=wide[kind],
+                x=counts.index,
+                y=counts,
                 name=style.names[kind],
                 marker_color=style.colors[kind],
                 hovertemplate="%{y:,}",

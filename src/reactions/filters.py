@@ -259,6 +259,21 @@ def _date(raw: str | None, name: str, problems: list[str]) -> date | None:
 
 EXCLUDE_FLAGGED = "{event} NOT IN (SELECT event_id FROM excluded_events)"
 
+# The URL query parameters that are filters (pages may add their own beside them).
+URL_PARAMS = (
+    "range",
+    "from",
+    "to",
+    "topic",
+    "author",
+    "tag",
+    "kind",
+    "q",
+    "interval",
+    "tz",
+    "flagged",
+)
+
 
 @dataclass(frozen=True)
 class Predicate:

@@ -17,6 +17,7 @@ from reactions.filters import (
     INTERVALS,
     PRESET_LABELS,
     PRESETS,
+    URL_PARAMS,
     Filters,
     Known,
     parse_query,
@@ -72,19 +73,7 @@ def page_context(*, extra_params: tuple[str, ...] = ()) -> PageContext:
     return PageContext(db, store.cursor(), kinds, style, known, filters)
 
 
-FILTER_PARAMS = (
-    "range",
-    "from",
-    "to",
-    "topic",
-    "author",
-    "tag",
-    "kind",
-    "q",
-    "interval",
-    "tz",
-    "flagged",
-)
+FILTER_PARAMS = URL_PARAMS
 
 
 def page_header(title: str, ctx: PageContext) -> None:
