@@ -62,6 +62,7 @@ ALLOWED = {
     "SPREAD * MAD_SCALE": "numeric constants",
     "not_null": "IS NOT NULL over the rule's constant columns",
     "clean": "filters.EXCLUDE_FLAGGED, a constant clause",
+    "EXCLUDE_FLAGGED.format(event='c.event_id')": "the same constant clause",
     # validated values that SQL cannot take as parameters
     "f.zone.key": "an IANA name that zoneinfo accepted (filters.valid_zone)",
     "local_bucket(f)": "interval from INTERVALS, zone from zoneinfo",

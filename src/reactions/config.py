@@ -46,6 +46,11 @@ class Settings:
     editors: tuple[str, ...] = ()
     analysts: tuple[str, ...] = ()
     admins: tuple[str, ...] = ()
+    # The mood alert on the Overview: an article whose share of `alert_kind` over the last
+    # `alert_window_hours` (with at least `alert_min_reactions`) rises beyond its interval.
+    alert_kind: str = "angry"
+    alert_window_hours: int = 1
+    alert_min_reactions: int = 20
 
     @classmethod
     def load(cls, db_path: str | Path | None = None) -> Settings:
@@ -73,6 +78,15 @@ class Settings:
             ),
             taps_per_ip_minute=_positive_int(
                 "REACTIONS_TAPS_PER_IP_MINUTE", file_values.get("taps_per_ip_minute", 600)
+            ),
+            alert_kind=str(
+                os.environ.get("REACTIONS_ALERT_KIND", file_values.get("alert_kind", "angry"))
+            ),
+            alert_window_hours=_positive_int(
+                "REACTIONS_ALERT_WINDOW_HOURS", file_values.get("alert_window_hours", 1)
+            ),
+            alert_min_reactions=_positive_int(
+                "REACTIONS_ALERT_MIN_REACTIONS", file_values.get("alert_min_reactions", 20)
             ),
             auth_configured=isinstance(document.get("auth"), dict),
             roles_claim=str(claim) if claim else None,

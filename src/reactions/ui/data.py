@@ -9,8 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from reactions import dashboard
+from reactions.alerts import AlertRule, mood_alerts
 from reactions.filters import Filters, Known
 from reactions.queries import reaction_kinds
+from reactions.taps import utc_now
 from reactions.ui.resources import get_store
 
 REFRESH_SECONDS = 10
@@ -53,6 +55,11 @@ def topics(db: str, f: Filters) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
         dashboard.topic_trend(cur, f),
         dashboard.previous_topic_totals(cur, f),
     )
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def alerts(db: str, rule: AlertRule) -> pd.DataFrame:
+    return mood_alerts(_cur(), rule, utc_now())
 
 
 def forget() -> None:

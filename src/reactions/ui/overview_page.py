@@ -9,6 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from reactions import charts
+from reactions.alerts import AlertRule
+from reactions.config import Settings
 from reactions.stats import FEW_REACTIONS, conservative_share, wilson_interval
 from reactions.ui import data
 from reactions.ui.context import PageContext, page_context, page_header
@@ -55,8 +57,34 @@ def live(ctx: PageContext) -> None:
     if now.reactions == 0:
         st.info("No reactions in this range. Widen the dates or clear a filter.")
         return
+    _mood_alerts(ctx)
     _mix_chart(ctx)
     _top_table(ctx)
+
+
+def _mood_alerts(ctx: PageContext) -> None:
+    """Articles whose mood just shifted (alerts.py); configured in secrets.toml."""
+    from reactions.ui import pages
+
+    rule = AlertRule.from_settings(Settings.load())
+    alerts = data.alerts(ctx.db, rule)
+    name = ctx.style.names.get(rule.kind, rule.kind)
+    hours = int(rule.window.total_seconds() // 3600)
+    if alerts.empty:
+        st.caption(f"No mood alerts: no article's {name} share jumped in the last {hours} h.")
+        return
+    st.subheader("Mood alerts")
+    for row in alerts.to_dict("records"):
+        st.warning(
+            f"{name} is {row['recent_share']:.0%} of **{row['title']}**'s last {hours} h "
+            f"({row['recent']:,} reactions), against {row['before_share']:.0%} before.",
+            icon="📣",
+        )
+        st.page_link(
+            pages.ARTICLE,
+            label="Open the article",
+            query_params={**ctx.filters.to_query(), "id": str(row["article_id"])},
+        )
 
 
 def _mix_chart(ctx: PageContext) -> None:
