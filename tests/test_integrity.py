@@ -133,3 +133,23 @@ def test_the_integrity_page_names_flags_and_records_a_decision(
     )
     assert statuses[chosen] == "confirmed"
     st.cache_resource.clear()
+
+
+def test_a_one_kind_burst_from_many_readers_without_a_shared_network_is_flagged(
+    store: Store,
+) -> None:
+    start = datetime(2026, 11, 3, 8, 0)
+    kinds = ["like", "love", "angry", "sad", "wow"]
+    calm = [
+        Tap("cup-final", f"r{i}", kinds[i % 5], at=start + timedelta(minutes=7 * i))
+        for i in range(80)
+    ]
+    crowd = [
+        Tap("budget-vote", f"crowd-{i}", "angry", at=start + timedelta(seconds=3 * i))
+        for i in range(60)
+    ]
+    store.record_taps(calm + crowd)
+    flags, flagged = detect(store.cursor())
+    assert flags["rule"].tolist() == ["kind_burst"]
+    assert flags["reason"].iloc[0].startswith("60 angry reactions in 3 minutes from 60 readers")
+    assert len(flagged) == 60

@@ -89,6 +89,53 @@ def _hot_sql(rule: Rule) -> str:
     """
 
 
+# Bursts of one kind on one article, whoever sends them: the kind's density around each add
+# against the same topic's usual density for that kind, and only where that kind is nearly
+# all of the article's reactions in the window (a story going viral brings every kind).
+KIND_BURST = Rule(
+    "kind_burst",
+    "article_id, kind_id",
+    5,
+    30,
+    "'add'",
+    "reactions of one kind on one article in its topic",
+)
+ONE_KIND_SHARE = 0.8
+
+_KIND_BURST_SQL = f"""
+    WITH d AS MATERIALIZED (
+        SELECT e.event_id, e.article_id, e.reader_hash, e.network_hash, e.kind_id, e.action,
+               e.occurred_at, a.topic,
+               count(*) OVER (
+                   PARTITION BY e.article_id, e.kind_id ORDER BY e.occurred_at
+                   RANGE BETWEEN INTERVAL 5 MINUTE PRECEDING AND INTERVAL 5 MINUTE FOLLOWING
+               ) AS density,
+               count(*) OVER (
+                   PARTITION BY e.article_id ORDER BY e.occurred_at
+                   RANGE BETWEEN INTERVAL 5 MINUTE PRECEDING AND INTERVAL 5 MINUTE FOLLOWING
+               ) AS everything
+        FROM reaction_events e JOIN articles a USING (article_id)
+        WHERE e.action = 'add'
+    ),
+    typical AS (
+        SELECT topic, kind_id, median(density) AS median FROM d GROUP BY ALL
+    ),
+    spread AS (
+        SELECT topic, kind_id, median(abs(d.density - t.median)) AS mad
+        FROM d JOIN typical t USING (topic, kind_id) GROUP BY ALL
+    ),
+    bar AS (
+        SELECT topic, kind_id, median,
+               greatest({KIND_BURST.floor}, median + {SPREAD * MAD_SCALE} * mad) AS threshold
+        FROM typical JOIN spread USING (topic, kind_id)
+    )
+    SELECT d.* EXCLUDE (topic, everything), bar.threshold, bar.median
+    FROM d JOIN bar USING (topic, kind_id)
+    WHERE d.density >= bar.threshold AND d.density >= {ONE_KIND_SHARE} * d.everything
+    ORDER BY d.event_id
+"""
+
+
 def detect(cur: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(flags, flagged events). flags: flag_id, rule, article_id (None across articles),
     subject (the network or reader hash), first_at, last_at, events, readers, kind (the most
@@ -97,17 +144,20 @@ def detect(cur: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
     flags: list[pd.DataFrame] = []
     events: list[pd.DataFrame] = []
     taken = pd.Index([], dtype="int64")
-    for rule in RULES:
-        hot = cur.execute(_hot_sql(rule)).df()
+    for rule in (*RULES, KIND_BURST):
+        sql = _KIND_BURST_SQL if rule is KIND_BURST else _hot_sql(rule)
+        hot = cur.execute(sql).df()
         hot = hot[~hot["event_id"].isin(taken)]
         if hot.empty:
             continue
-        threshold, median = float(hot["threshold"].iloc[0]), float(hot["median"].iloc[0])
-        subject = "network_hash" if rule.name == "network_burst" else "reader_hash"
+        subject = {"network_burst": "network_hash", "kind_burst": "kind_id"}.get(
+            rule.name, "reader_hash"
+        )
         keys = [subject] if rule.name == "hyperactive_reader" else ["article_id", subject]
         for key, group in hot.groupby(keys, sort=True):
             # stable across scans while the burst lasts: its rule, subject and first event
             flag_id = f"{rule.name[:6]}-{int(group['event_id'].min())}"
+            threshold, median = float(group["threshold"].iloc[0]), float(group["median"].iloc[0])
             flags.append(_flag(rule, flag_id, key, keys, subject, group, threshold, median))
             events.append(pd.DataFrame({"event_id": group["event_id"], "flag_id": flag_id}))
         taken = taken.union(pd.Index(hot["event_id"]))
