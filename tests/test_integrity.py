@@ -153,3 +153,32 @@ def test_a_one_kind_burst_from_many_readers_without_a_shared_network_is_flagged(
     assert flags["rule"].tolist() == ["kind_burst"]
     assert flags["reason"].iloc[0].startswith("60 angry reactions in 3 minutes from 60 readers")
     assert len(flagged) == 60
+
+
+def test_the_exclusion_log_holds_every_decision_from_the_cli(demo_db: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    db = tmp_path / "log.duckdb"
+    shutil.copy(demo_db, db)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "reactions", "integrity", *args, "--db", str(db)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    scanned = run("scan")
+    assert scanned.returncode == 0, scanned.stderr
+    flag_id = scanned.stdout.split()[0]
+    assert run("decide", flag_id, "confirm", "--why", "one reader, 108 taps").returncode == 0
+    assert run("decide", flag_id, "dismiss", "--why", "the reader was a tester").returncode == 0
+    log = pd.read_csv(io.StringIO(run("log").stdout))
+    mine = log[log["flag_id"] == flag_id]
+    assert mine["decision"].tolist() == ["confirm", "dismiss"]
+    assert mine["why"].tolist() == ["one reader, 108 taps", "the reader was a tester"]
+    assert mine["decided_by"].str.startswith("cli:").all()
+    bad = run("decide", flag_id, "confirm", "--why", "   ")
+    assert bad.returncode == 1 and bad.stderr.strip() == "error: say why, in at most 500 characters"

@@ -51,7 +51,6 @@ ALLOWED = {
     "safe('article_id')": "constant column",
     "safe('title')": "constant column",
     "safe('topic')": "constant column",
-    "safe('kind_id')": "constant column",
     "safe(\"coalesce(author, '')\")": "constant expression",
     "safe(\"array_to_string(coalesce(tags, []), '; ')\")": "constant expression",
     # integrity rules: constants in integrity.RULES
@@ -60,6 +59,8 @@ ALLOWED = {
     "rule.actions": "a constant list of actions",
     "rule.floor": "an int constant of the rule",
     "SPREAD * MAD_SCALE": "numeric constants",
+    "KIND_BURST.floor": "an int constant of the rule",
+    "ONE_KIND_SHARE": "a numeric constant",
     "not_null": "IS NOT NULL over the rule's constant columns",
     "clean": "filters.EXCLUDE_FLAGGED, a constant clause",
     "EXCLUDE_FLAGGED.format(event='c.event_id')": "the same constant clause",

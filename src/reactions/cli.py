@@ -40,7 +40,8 @@ EPILOG_EXAMPLES = {
     "  reactions kinds edit love --label Adore\n  reactions kinds move angry 0\n"
     "  reactions kinds disable funny",
     "integrity": "Examples:\n\n\b\n  reactions integrity scan\n"
-    "  reactions integrity decide toggle-1234 confirm --why 'one reader, 108 taps'",
+    "  reactions integrity decide toggle-1234 confirm --why 'one reader, 108 taps'\n"
+    "  reactions integrity log -o exclusions.csv",
     "token": "Examples:\n\n\b\n  reactions token create --name 'newsroom BI'\n"
     "  reactions token list\n  reactions token revoke 1a2b3c4d5e6f",
     "rebuild": "Example:\n\n\b\n  reactions rebuild --check",
@@ -510,6 +511,30 @@ def integrity_scan(db_path: Path | None) -> None:
     click.echo(
         f"{len(flags)} flags, {int(flags['events'].sum()) if len(flags) else 0} events", err=True
     )
+
+
+@integrity.command("log")
+@db_option
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File to write; omitted writes to stdout.",
+)
+def integrity_log(db_path: Path | None, output: Path | None) -> None:
+    """The exclusion log as CSV: every flag and every decision on it (who, when, why)."""
+    from reactions.export import export_frame, stdout_binary
+    from reactions.integrity import exclusion_log
+
+    with _open_store(db_path) as store:
+        log = exclusion_log(store.cursor())
+        if output is None:
+            rows = export_frame(store.cursor(), log, stdout_binary())
+        else:
+            with output.open("wb") as handle:
+                rows = export_frame(store.cursor(), log, handle)
+    click.echo(f"{rows:,} rows in the exclusion log", err=True)
 
 
 @integrity.command("decide")

@@ -71,7 +71,8 @@ def events_query(
     """SQL of the raw events in the filter (the date range applies to when each event
     happened). `ordered` sorts by event_id; without it COPY streams blocks as they come (see
     export.ORDERED_UP_TO). With `spreadsheet_safe`, text gets the CSV formula rule
-    (`safe_text_sql`) once per article and kind, not once per event."""
+    (`safe_text_sql`) once per article, not once per event; kind ids need none (they start
+    with a letter: kinds.KIND_ID), and action and source are ours."""
     clauses: list[str] = []
     params: list[object] = []
     lo, hi = f.utc_bounds()
@@ -112,15 +113,14 @@ def events_query(
                    {safe("topic")} AS topic, {safe("coalesce(author, '')")} AS author,
                    {safe("array_to_string(coalesce(tags, []), '; ')")} AS tags
             FROM articles
-        ),
-        k AS (SELECT kind_id, {safe("kind_id")} AS kind FROM reaction_kinds)
+        )
         SELECT e.event_id,
                strftime(e.occurred_at, '{UTC_ISO}') AS occurred_at_utc,
                {local} AS occurred_at_local,
                '{f.zone.key}' AS timezone,
                a.article_text AS article_id, a.title, a.topic, a.author, a.tags,
-               k.kind, e.action, e.source, {reader} AS reader_hash
-        FROM reaction_events e JOIN a USING (article_id) JOIN k USING (kind_id)
+               e.kind_id AS kind, e.action, e.source, {reader} AS reader_hash
+        FROM reaction_events e JOIN a USING (article_id)
         WHERE {" AND ".join(clauses) or "TRUE"}
         {"ORDER BY e.event_id" if ordered else ""}
     """

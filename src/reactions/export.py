@@ -28,6 +28,7 @@ import duckdb
 import pandas as pd
 
 from reactions import __version__
+from reactions.dashboard import effective
 from reactions.datasets import (
     DATASETS,
     Column,
@@ -94,8 +95,9 @@ def export_dataset(
     check_choice(dataset, fmt)
     columns = columns_for(cur, dataset, f)
     if dataset == "events":  # text made safe inside the query, once per article
-        ordered = _events_fit_in_order(cur, f)
-        sql, params = events_query(f, spreadsheet_safe=fmt == "csv", ordered=ordered)
+        query = effective(cur, f)
+        ordered = _events_fit_in_order(cur, query)
+        sql, params = events_query(query, spreadsheet_safe=fmt == "csv", ordered=ordered)
         order = ROW_ORDER["events"] if ordered else UNORDERED_EVENTS
         return _export(cur, sql, params, target, dataset, f, fmt, columns, progress, order)
     frame = articles_frame(cur, f) if dataset == "articles" else timeseries_frame(cur, f)

@@ -37,6 +37,7 @@ def render() -> None:
 
 @st.fragment(run_every=data.REFRESH_SECONDS)
 def live_detail(ctx: PageContext, info: dict[str, Any]) -> None:
+    ctx = replace(ctx, filters=dashboard.effective(ctx.cur, ctx.filters))
     breakdown = dashboard.article_breakdown(ctx.cur, ctx.filters, info["article_id"])
     counts = breakdown.set_index("kind_id")["reactions"].reindex(
         list(ctx.style.order), fill_value=0

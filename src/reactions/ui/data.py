@@ -34,22 +34,26 @@ def kinds(db: str) -> pd.DataFrame:
 
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
 def kpis(db: str, f: Filters) -> tuple[dashboard.Kpis, dashboard.Kpis | None]:
-    return dashboard.kpis(_cur(), f)
+    cur = _cur()
+    return dashboard.kpis(cur, dashboard.effective(cur, f))
 
 
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
 def mix(db: str, f: Filters) -> pd.DataFrame:
-    return dashboard.mix_over_time(_cur(), f)
+    cur = _cur()
+    return dashboard.mix_over_time(cur, dashboard.effective(cur, f))
 
 
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
 def top(db: str, f: Filters, kind_ids: tuple[str, ...]) -> pd.DataFrame:
-    return dashboard.top_articles(_cur(), f, list(kind_ids))
+    cur = _cur()
+    return dashboard.top_articles(cur, dashboard.effective(cur, f), list(kind_ids))
 
 
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
 def topics(db: str, f: Filters) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
     cur = _cur()
+    f = dashboard.effective(cur, f)
     return (
         dashboard.topic_counts(cur, f),
         dashboard.topic_trend(cur, f),
