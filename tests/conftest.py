@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -55,3 +57,14 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory, small_newsroom: Newsroom) 
 
 def event_count(s: Store) -> int:
     return int(s.cursor().execute("SELECT count(*) FROM reaction_events").fetchall()[0][0])
+
+
+def run_cli(*args: str, db: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The `reactions` command in a child process, as a user runs it."""
+    extra = ["--db", str(db)] if db else []
+    return subprocess.run(
+        [sys.executable, "-m", "reactions", *args, *extra],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +18,7 @@ from reactions.filters import Filters
 from reactions.kinds import KindChange
 from reactions.queries import reaction_kinds
 from reactions.store import Store
+from tests.conftest import run_cli
 from tests.test_dashboard import open_page
 
 
@@ -73,12 +73,7 @@ def test_the_cli_manages_the_reaction_set(tmp_path: Path, demo_db: Path) -> None
     shutil.copy(demo_db, db)
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "reactions", "kinds", *args, "--db", str(db)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return run_cli("kinds", *args, db=db)
 
     assert (
         run("add", "shocked", "--label", "Shocked", "--emoji", "😱", "--sentiment", "-1").returncode

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import subprocess
-import sys
 from pathlib import Path
 
 import click
@@ -14,16 +12,7 @@ import pytest
 
 from reactions.cli import cli
 from tests.conftest import DATA
-
-
-def run(*args: str, db: Path | None = None) -> subprocess.CompletedProcess[str]:
-    extra = ["--db", str(db)] if db else []
-    return subprocess.run(
-        [sys.executable, "-m", "reactions", *args, *extra],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+from tests.conftest import run_cli as run
 
 
 @pytest.mark.parametrize("name", sorted(cli.commands))

@@ -8,8 +8,6 @@ import io
 import json
 import os
 import shutil
-import subprocess
-import sys
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +22,7 @@ from reactions.filters import Filters, strict_filters
 from reactions.store import Store
 from reactions.taps import Tap
 from tests import independent
-from tests.conftest import make_articles
+from tests.conftest import make_articles, run_cli
 from tests.test_dashboard import VIEWS
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
@@ -195,15 +193,6 @@ def test_golden_files_pin_the_exact_bytes(
         golden.write_bytes(buffer.getvalue())
     assert buffer.getvalue() == golden.read_bytes(), (
         f"{golden.name} differs (UPDATE_GOLDEN=1 to accept)"
-    )
-
-
-def run_cli(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "reactions", *args, "--db", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=120,
     )
 
 

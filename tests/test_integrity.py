@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from reactions.integrity import detect, quality, scan
 from reactions.store import Store
 from reactions.taps import Tap
 from tests import independent
+from tests.conftest import run_cli
 from tests.test_dashboard import open_page
 
 
@@ -156,19 +158,11 @@ def test_a_one_kind_burst_from_many_readers_without_a_shared_network_is_flagged(
 
 
 def test_the_exclusion_log_holds_every_decision_from_the_cli(demo_db: Path, tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
     db = tmp_path / "log.duckdb"
     shutil.copy(demo_db, db)
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "reactions", "integrity", *args, "--db", str(db)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return run_cli("integrity", *args, db=db)
 
     scanned = run("scan")
     assert scanned.returncode == 0, scanned.stderr
