@@ -11,7 +11,6 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from reactions.queries import article_state
 from reactions.store import Store
 
 ENTRY = str(Path(__file__).parents[1] / "src" / "reactions" / "ui" / "entry.py")
@@ -50,10 +49,20 @@ def bar(at: AppTest) -> dict[str, tuple[str, str]]:
 
 
 def counts_in_db(db: Path) -> dict[str, int]:
+    """Each enabled kind's standing reactions on the seed article, read from the table."""
     store = Store.open(db)
     try:
-        counts: dict[str, int] = article_state(store.cursor(), SEED)["counts"]
-        return counts
+        rows = (
+            store.cursor()
+            .execute(
+                "SELECT k.kind_id, count(c.kind_id) FROM reaction_kinds k "
+                "LEFT JOIN current_reactions c ON c.kind_id = k.kind_id AND c.article_id = ? "
+                "WHERE k.enabled GROUP BY k.kind_id",
+                [SEED],
+            )
+            .fetchall()
+        )
+        return {kind: int(n) for kind, n in rows}
     finally:
         store.close()
 

@@ -29,7 +29,6 @@ ALLOWED = {
     "', '.join('?' * len(lookup))": "placeholders",
     "', '.join('?' * len(values))": "placeholders",
     # predicates built by filters.py from placeholders, returned with their bound values
-    "' AND '.join(clauses) or 'TRUE'": "clauses of placeholders",
     "article.sql": "filters.article_predicate: placeholders only",
     "where.sql": "filters.reaction_predicate: placeholders only",
     "where": "the same, in queries.py",
@@ -40,6 +39,7 @@ ALLOWED = {
     "columns": "column names checked against ARTICLE_COLUMNS / an Arrow table we built",
     "table": "one of our table names, passed by our code",
     "column": "a column name from filters' own tuple",
+    "alias": "a table alias our callers pass ('c' or 'e')",
     "COPY_OPTIONS[fmt]": "fmt checked against FORMATS first",
     "READER_KEY_SQL": "a constant expression",
     "SIGNED": "a constant expression",

@@ -389,9 +389,9 @@ def export(
             if as_zip:
                 bundle(data, result.manifest, output, file_name(dataset, f, fmt))
                 data.unlink()
-        sidecar = manifest_path or (
-            None if to_stdout or as_zip else output.with_name(output.name + ".manifest.json")  # type: ignore[union-attr]
-        )
+        sidecar = manifest_path
+        if sidecar is None and output is not None and not (to_stdout or as_zip):
+            sidecar = output.with_name(output.name + ".manifest.json")
         if sidecar is not None:
             write_manifest(sidecar, result.manifest)
     where = "" if to_stdout else f" written to {output}"

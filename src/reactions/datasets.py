@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from reactions import dashboard
-from reactions.filters import EXCLUDE_FLAGGED, Filters, article_predicate
+from reactions.filters import Filters, reaction_predicate
 from reactions.queries import reaction_kinds
 from reactions.stats import wilson_interval
 from reactions.taps import utc_now
@@ -46,6 +46,15 @@ def local_iso_sql(column: str, tz: str) -> str:
     )
 
 
+# The article's own columns, as both events and articles carry them.
+ARTICLE_TEXT_COLUMNS = (
+    Column("article_id", "text", "the article's id"),
+    Column("title", "text", "the article's title"),
+    Column("topic", "text", "the article's topic"),
+    Column("author", "text", "the article's author"),
+    Column("tags", "text", "the article's tags, separated by '; '"),
+)
+
 # --- events ------------------------------------------------------------------------------
 
 EVENTS_COLUMNS = (
@@ -53,11 +62,7 @@ EVENTS_COLUMNS = (
     Column("occurred_at_utc", "ISO 8601 UTC", "when the tap happened"),
     Column("occurred_at_local", "ISO 8601 with offset", "the same instant in `timezone`"),
     Column("timezone", "IANA name", "the timezone of occurred_at_local"),
-    Column("article_id", "text", "the article's id"),
-    Column("title", "text", "the article's title"),
-    Column("topic", "text", "the article's topic"),
-    Column("author", "text", "the article's author"),
-    Column("tags", "text", "the article's tags, separated by '; '"),
+    *ARTICLE_TEXT_COLUMNS,
     Column("kind", "text", "reaction kind id"),
     Column("action", "text", "'add' (a reaction) or 'remove' (an undo, or half of a switch)"),
     Column("source", "text", "widget, api, synthetic or import"),
@@ -73,24 +78,7 @@ def events_query(
     export.ORDERED_UP_TO). With `spreadsheet_safe`, text gets the CSV formula rule
     (`safe_text_sql`) once per article, not once per event; kind ids need none (they start
     with a letter: kinds.KIND_ID), and action and source are ours."""
-    clauses: list[str] = []
-    params: list[object] = []
-    lo, hi = f.utc_bounds()
-    if lo is not None:
-        clauses.append("e.occurred_at >= ?")
-        params.append(lo)
-    if hi is not None:
-        clauses.append("e.occurred_at < ?")
-        params.append(hi)
-    if f.kinds:
-        clauses.append(f"e.kind_id IN ({', '.join('?' * len(f.kinds))})")
-        params.extend(f.kinds)
-    if f.exclude_flagged:
-        clauses.append(EXCLUDE_FLAGGED.format(event="e.event_id"))
-    article = article_predicate(f)
-    if article.sql != "TRUE":
-        clauses.append(f"e.article_id IN (SELECT article_id FROM articles a WHERE {article.sql})")
-        params.extend(article.params)
+    where = reaction_predicate(f, alias="e", time_column="occurred_at")
 
     def safe(expression: str) -> str:
         return safe_text_sql(expression) if spreadsheet_safe else expression
@@ -121,10 +109,10 @@ def events_query(
                a.article_text AS article_id, a.title, a.topic, a.author, a.tags,
                e.kind_id AS kind, e.action, e.source, {reader} AS reader_hash
         FROM reaction_events e JOIN a USING (article_id)
-        WHERE {" AND ".join(clauses) or "TRUE"}
+        WHERE {where.sql}
         {"ORDER BY e.event_id" if ordered else ""}
     """
-    return sql, params
+    return sql, where.params
 
 
 def safe_text_sql(expression: str) -> str:
@@ -148,11 +136,7 @@ def articles_columns(kinds: list[str]) -> tuple[Column, ...]:
             Column(f"{k}_share_high", "number 0–1", f"95 % Wilson interval of {k}_share, high end"),
         ]
     return (
-        Column("article_id", "text", "the article's id"),
-        Column("title", "text", "the article's title"),
-        Column("topic", "text", "the article's topic"),
-        Column("author", "text", "the article's author"),
-        Column("tags", "text", "the article's tags, separated by '; '"),
+        *ARTICLE_TEXT_COLUMNS,
         Column("published_at_utc", "ISO 8601 UTC", "when the article was published"),
         Column("reactions", "integer", "standing reactions added in the range (all kinds shown)"),
         *per_kind,

@@ -127,15 +127,11 @@ def export_frame(cur: duckdb.DuckDBPyConnection, frame: pd.DataFrame, target: Bi
     )
     cur.register("_shown", frame)
     try:
-        with tempfile.TemporaryDirectory(prefix="reactions-export-") as tmp:
-            path = Path(tmp) / "shown.csv"
-            rows = _copy_to_path(
-                cur, _select("SELECT * FROM _shown", columns, "csv"), [], path, "csv", None
-            )
-            target.write(path.read_bytes())
+        return _write(
+            cur, _select("SELECT * FROM _shown", columns, "csv"), [], target, "csv", None
+        )[0]
     finally:
         cur.unregister("_shown")
-    return rows
 
 
 def _events_fit_in_order(cur: duckdb.DuckDBPyConnection, f: Filters) -> bool:
@@ -181,17 +177,30 @@ def _export(
     progress: ProgressFn | None,
     row_order: str | None = None,
 ) -> Exported:
-    if isinstance(target, Path):
-        rows, digest = _copy_and_hash(cur, sql, params, target, fmt, progress)
-    else:  # a stream: COPY to a temporary file, then pass it on in blocks (memory stays flat)
-        with tempfile.TemporaryDirectory(prefix="reactions-export-") as tmp:
-            path = Path(tmp) / f"export.{fmt}"
-            rows, digest = _copy_and_hash(cur, sql, params, path, fmt, progress)
-            with path.open("rb") as handle:
-                shutil.copyfileobj(handle, target, length=1 << 20)
-            target.flush()
+    rows, digest = _write(cur, sql, params, target, fmt, progress)
     order = row_order or ROW_ORDER[dataset]
     return Exported(rows, digest, manifest(dataset, f, fmt, columns, rows, digest, order))
+
+
+def _write(
+    cur: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: list[object],
+    target: Path | BinaryIO,
+    fmt: str,
+    progress: ProgressFn | None,
+) -> tuple[int, str]:
+    """COPY the query to a path, or to a stream through a temporary file passed on in blocks
+    (memory stays flat). Returns the row count and the SHA-256 of the bytes written."""
+    if isinstance(target, Path):
+        return _copy_and_hash(cur, sql, params, target, fmt, progress)
+    with tempfile.TemporaryDirectory(prefix="reactions-export-") as tmp:
+        path = Path(tmp) / f"export.{fmt}"
+        rows, digest = _copy_and_hash(cur, sql, params, path, fmt, progress)
+        with path.open("rb") as handle:
+            shutil.copyfileobj(handle, target, length=1 << 20)
+        target.flush()
+    return rows, digest
 
 
 def _copy_and_hash(
@@ -296,7 +305,7 @@ def manifest(
             "tags": list(f.tags),
             "kinds": list(f.kinds),
             "title_search": f.search,
-            "query": {k: v for k, v in f.to_query().items()},
+            "query": f.to_query(),
         },
         "timezone": f.tz,
         "interval": f.interval,

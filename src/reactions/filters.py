@@ -289,27 +289,33 @@ def reaction_predicate(
     start: datetime | None = None,
     end: datetime | None = None,
     use_range: bool = True,
+    alias: str = "c",
+    time_column: str = "added_at",
 ) -> Predicate:
-    """Rows of current_reactions in the filter. `start`/`end` override the filter's own
-    range (the previous period's query uses its own bounds)."""
+    """Rows in the filter: of current_reactions (alias c, by when each was added) by default,
+    or of the event log (alias="e", time_column="occurred_at"). `start`/`end` override the
+    filter's own range (the previous period's query uses its own bounds). `alias` and
+    `time_column` are the callers' constants, never input."""
     clauses: list[str] = []
     params: list[object] = []
     if use_range:
         lo, hi = (start, end) if (start or end) else f.utc_bounds()
         if lo is not None:
-            clauses.append("c.added_at >= ?")
+            clauses.append(f"{alias}.{time_column} >= ?")
             params.append(lo)
         if hi is not None:
-            clauses.append("c.added_at < ?")
+            clauses.append(f"{alias}.{time_column} < ?")
             params.append(hi)
     if f.kinds:
-        clauses.append(f"c.kind_id IN ({', '.join('?' * len(f.kinds))})")
+        clauses.append(f"{alias}.kind_id IN ({', '.join('?' * len(f.kinds))})")
         params.extend(f.kinds)
     if f.exclude_flagged:  # a standing reaction is its add event: flagged or not
-        clauses.append(EXCLUDE_FLAGGED.format(event="c.event_id"))
+        clauses.append(EXCLUDE_FLAGGED.format(event=f"{alias}.event_id"))
     article = article_predicate(f)
     if article.sql != "TRUE":
-        clauses.append(f"c.article_id IN (SELECT article_id FROM articles a WHERE {article.sql})")
+        clauses.append(
+            f"{alias}.article_id IN (SELECT article_id FROM articles a WHERE {article.sql})"
+        )
         params.extend(article.params)
     return Predicate(" AND ".join(clauses) or "TRUE", params)
 

@@ -32,6 +32,11 @@ class Rule:
     actions: str  # which events count
     what: str  # for the reason
 
+    @property
+    def keys(self) -> list[str]:
+        """What one flag covers: the partition's columns; the last is its subject."""
+        return [column.strip() for column in self.partition.split(",")]
+
 
 RULES = (  # the most specific first: an event belongs to the first rule that flags it
     Rule(
@@ -150,15 +155,10 @@ def detect(cur: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
         hot = hot[~hot["event_id"].isin(taken)]
         if hot.empty:
             continue
-        subject = {"network_burst": "network_hash", "kind_burst": "kind_id"}.get(
-            rule.name, "reader_hash"
-        )
-        keys = [subject] if rule.name == "hyperactive_reader" else ["article_id", subject]
-        for key, group in hot.groupby(keys, sort=True):
+        for key, group in hot.groupby(rule.keys, sort=True):
             # stable across scans while the burst lasts: its rule, subject and first event
             flag_id = f"{rule.name[:6]}-{int(group['event_id'].min())}"
-            threshold, median = float(group["threshold"].iloc[0]), float(group["median"].iloc[0])
-            flags.append(_flag(rule, flag_id, key, keys, subject, group, threshold, median))
+            flags.append(_flag(rule, flag_id, key, group))
             events.append(pd.DataFrame({"event_id": group["event_id"], "flag_id": flag_id}))
         taken = taken.union(pd.Index(hot["event_id"]))
     if not flags:
@@ -166,26 +166,18 @@ def detect(cur: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.concat(flags, ignore_index=True), pd.concat(events, ignore_index=True)
 
 
-def _flag(
-    rule: Rule,
-    flag_id: str,
-    key: object,
-    keys: list[str],
-    subject: str,
-    group: pd.DataFrame,
-    threshold: float,
-    median: float,
-) -> pd.DataFrame:
-    values = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
+def _flag(rule: Rule, flag_id: str, key: object, group: pd.DataFrame) -> pd.DataFrame:
+    values = dict(zip(rule.keys, key if isinstance(key, tuple) else (key,), strict=True))
+    threshold, median = float(group["threshold"].iloc[0]), float(group["median"].iloc[0])
     first, last = group["occurred_at"].min(), group["occurred_at"].max()
     minutes = max(1, round((last - first).total_seconds() / 60))
     readers = int(group["reader_hash"].nunique())
     kind = str(group["kind_id"].mode().iloc[0])
     articles = int(group["article_id"].nunique())
     peak = int(group["density"].max())
-    where = f"on {articles} articles" if rule.name == "hyperactive_reader" else "on one article"
+    where = "on one article" if articles == 1 else f"on {articles} articles"
     reason = (
-        f"{len(group)} {kind} {'taps' if rule.name == 'toggle_storm' else 'reactions'} in "
+        f"{len(group)} {kind} {'taps' if 'remove' in rule.actions else 'reactions'} in "
         f"{minutes} minute{'s' if minutes != 1 else ''} from {readers} "
         f"reader{'s' if readers != 1 else ''} {where}; "
         f"normal for {rule.what} within ±{rule.window_minutes} min: {median:.0f} "
@@ -196,7 +188,7 @@ def _flag(
             "flag_id": [flag_id],
             "rule": [rule.name],
             "article_id": [values.get("article_id")],
-            "subject": [values[subject]],
+            "subject": [values[rule.keys[-1]]],
             "first_at": [first],
             "last_at": [last],
             "events": [len(group)],
@@ -311,6 +303,24 @@ def flag_events(cur: duckdb.DuckDBPyConnection, flag_id: str) -> pd.DataFrame:
         WHERE f.flag_id = ? ORDER BY e.event_id
         """,
         [flag_id],
+    ).df()
+
+
+def activity_around(
+    cur: duckdb.DuckDBPyConnection, article_id: str, first: object, last: object
+) -> pd.DataFrame:
+    """bucket (5 minutes, UTC), kind_id, reactions: every add on the article from two hours
+    before a flagged burst to two hours after it, flagged or not."""
+    return cur.execute(
+        """
+        SELECT time_bucket(INTERVAL 5 MINUTE, occurred_at) AS bucket, kind_id,
+               count(*) AS reactions
+        FROM reaction_events
+        WHERE article_id = ? AND action = 'add'
+          AND occurred_at BETWEEN ? - INTERVAL 2 HOUR AND ? + INTERVAL 2 HOUR
+        GROUP BY ALL ORDER BY 1
+        """,
+        [article_id, first, last],
     ).df()
 
 

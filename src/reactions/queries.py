@@ -14,7 +14,6 @@ import duckdb
 import pandas as pd
 
 from reactions.db import scalar
-from reactions.errors import UnknownArticle
 
 # +1 for an add, -1 for a remove: summing it over a slice of the log gives the net change.
 SIGNED = "CASE action WHEN 'add' THEN 1 WHEN 'remove' THEN -1 ELSE 0 END"
@@ -28,29 +27,6 @@ def reaction_kinds(cur: duckdb.DuckDBPyConnection, *, enabled_only: bool = True)
         f"SELECT kind_id, label, emoji, sentiment, position, enabled, color "
         f"FROM reaction_kinds {where} ORDER BY position"
     ).df()
-
-
-def article_state(
-    cur: duckdb.DuckDBPyConnection, article_id: str, reader_hash: str | None = None
-) -> dict[str, Any]:
-    """What the reaction bar shows: every enabled kind's count and true share of the article's
-    current reactions, the total, and this reader's current reaction (or None)."""
-    rows = cur.execute(
-        """
-        SELECT k.kind_id, count(c.kind_id) AS n,
-               (SELECT count(*) FROM articles WHERE article_id = ?) AS known,
-               bool_or(c.reader_hash = ?) AS mine
-        FROM reaction_kinds k
-        LEFT JOIN current_reactions c ON c.kind_id = k.kind_id AND c.article_id = ?
-        WHERE k.enabled
-        GROUP BY k.kind_id, k.position ORDER BY k.position
-        """,
-        [article_id, reader_hash, article_id],
-    ).fetchall()
-    if not rows or not rows[0][2]:
-        raise UnknownArticle(f"no article with id {article_id[:80]!r}")
-    counts = {kind: int(n) for kind, n, _, _ in rows}
-    return bar_state(article_id, counts, [kind for kind, _, _, is_mine in rows if is_mine])
 
 
 def bar_state(article_id: str, counts: Mapping[str, int], mine: Iterable[str]) -> dict[str, Any]:

@@ -35,8 +35,7 @@ BatchWriter = Callable[[list[Tap]], list[TapOutcome | ReactionsError]]
 @dataclass
 class _Pending:
     tap: Tap
-    loop: asyncio.AbstractEventLoop | None = None  # set for submit_async
-    future: asyncio.Future[None] | None = None
+    future: asyncio.Future[None] | None = None  # set for submit_async
     written: threading.Event | None = None  # set for submit
     outcome: TapOutcome | None = None
     error: BaseException | None = None
@@ -73,13 +72,12 @@ class TapWriter:
 
     async def submit_async(self, tap: Tap) -> TapOutcome:
         """Queue a tap and await its commit without blocking the event loop."""
-        loop = asyncio.get_running_loop()
-        pending = _Pending(tap, loop=loop, future=loop.create_future())
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        pending = _Pending(tap, future=future)
         self._enqueue(pending)
-        assert pending.future is not None
         # A client that hangs up cancels this wait, not its tap: the writer still writes it
         # and skips the cancelled future (see _resolve).
-        await pending.future
+        await future
         return pending.result()
 
     def close(self) -> None:
@@ -150,8 +148,8 @@ class TapWriter:
                 pending.outcome = result
             if pending.written is not None:
                 pending.written.set()
-            if pending.loop is not None:
-                waiting.setdefault(pending.loop, []).append(pending)
+            if pending.future is not None:
+                waiting.setdefault(pending.future.get_loop(), []).append(pending)
         for loop, pendings in waiting.items():
             with contextlib.suppress(RuntimeError):  # that loop has closed: nobody waits
                 loop.call_soon_threadsafe(_resolve, pendings)

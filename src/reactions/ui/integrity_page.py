@@ -12,7 +12,13 @@ from reactions import charts, dashboard
 from reactions.config import Settings
 from reactions.errors import ReactionsError
 from reactions.export import file_name
-from reactions.integrity import exclusion_log, flag_events, flags_with_status, scan
+from reactions.integrity import (
+    activity_around,
+    exclusion_log,
+    flag_events,
+    flags_with_status,
+    scan,
+)
 from reactions.ui import data
 from reactions.ui.context import PageContext, page_context, page_header
 from reactions.ui.downloads import table_button
@@ -58,13 +64,14 @@ def render() -> None:
         file_name("exclusion-log", ctx.filters, "csv"),
         key="download_exclusion_log",
     )
+    by_id = flags.set_index("flag_id")
     chosen = st.selectbox(
         "Look at a flag",
-        flags["flag_id"].tolist(),
-        format_func=lambda f: f"{f} — {flags.set_index('flag_id').loc[f, 'reason'][:90]}",
+        by_id.index.tolist(),
+        format_func=lambda f: f"{f} — {by_id.loc[f, 'reason'][:90]}",
         key="integrity_flag",
     )
-    flag: pd.Series = flags.set_index("flag_id").loc[str(chosen)]  # type: ignore[assignment]
+    flag: pd.Series = by_id.loc[str(chosen)]  # type: ignore[assignment]
     detail(ctx, str(chosen), flag)
     decide(str(chosen))
 
@@ -77,12 +84,8 @@ def detail(ctx: PageContext, flag_id: str, flag: pd.Series) -> None:
     )
     article_id = flag["article_id"]
     if isinstance(article_id, str):
-        raw = (
-            ctx.filters
-            if not ctx.filters.exclude_flagged
-            else replace(ctx.filters, exclude_flagged=False)
-        )
-        clean = replace(raw, exclude_flagged=True)
+        raw = replace(ctx.filters, exclude_flagged=False)
+        clean = replace(ctx.filters, exclude_flagged=True)
         counts = (
             pd.DataFrame(
                 {
@@ -109,21 +112,11 @@ def detail(ctx: PageContext, flag_id: str, flag: pd.Series) -> None:
                 "cleaned share": st.column_config.NumberColumn(format="%.1f%%"),
             },
         )
-        around = ctx.cur.execute(
-            """
-            SELECT time_bucket(INTERVAL 5 MINUTE, occurred_at) AS bucket, kind_id,
-                   count(*) AS reactions
-            FROM reaction_events
-            WHERE article_id = ? AND action = 'add'
-              AND occurred_at BETWEEN ? - INTERVAL 2 HOUR AND ? + INTERVAL 2 HOUR
-            GROUP BY ALL ORDER BY 1
-            """,
-            [article_id, flag["first_at"], flag["last_at"]],
-        ).df()
+        around = activity_around(ctx.cur, article_id, flag["first_at"], flag["last_at"])
         tz = ctx.filters.tz
         around["bucket"] = local_column(around["bucket"], tz)
-        first, last = pd.Timestamp(flag["first_at"]), pd.Timestamp(flag["last_at"])
-        figure = charts.burst_timeline(around, ctx.style, _local(first, tz), _local(last, tz), tz)
+        start, end = local_column(pd.Series([flag["first_at"], flag["last_at"]]), tz)
+        figure = charts.burst_timeline(around, ctx.style, start, end, tz)
         st.plotly_chart(figure, width="stretch")
     events = flag_events(ctx.cur, flag_id)
     with st.expander(f"The {len(events):,} flagged events"):
@@ -157,7 +150,3 @@ def decide(flag_id: str) -> None:
             data.forget()
             st.session_state.integrity_notice = f"{flag_id}: {decision}ed."
             st.rerun()
-
-
-def _local(moment: pd.Timestamp, tz: str) -> pd.Timestamp:
-    return moment.tz_localize("UTC").tz_convert(tz).tz_localize(None)
