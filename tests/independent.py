@@ -19,6 +19,7 @@ class RawData:
     events: pd.DataFrame
     articles: pd.DataFrame
     sentiment: dict[str, int]
+    views: pd.DataFrame  # the raw view log, with article metadata
 
 
 def load(db: Path) -> RawData:
@@ -30,7 +31,14 @@ def load_from(cur: duckdb.DuckDBPyConnection) -> RawData:
     events = cur.execute("SELECT * FROM reaction_events").df()
     articles = cur.execute("SELECT * FROM articles").df()
     kinds = cur.execute("SELECT kind_id, sentiment FROM reaction_kinds").df()
-    return RawData(events, articles, dict(zip(kinds["kind_id"], kinds["sentiment"], strict=True)))
+    views = cur.execute("SELECT viewed_at, article_id FROM view_events").df()
+    meta = articles[["article_id", "title", "topic", "author", "tags", "published_at"]]
+    return RawData(
+        events,
+        articles,
+        dict(zip(kinds["kind_id"], kinds["sentiment"], strict=True)),
+        views.merge(meta, on="article_id"),
+    )
 
 
 def standing(raw: RawData) -> pd.DataFrame:
@@ -98,6 +106,16 @@ class View:
             self.search,
         )
 
+    def select_views(self, views: pd.DataFrame, *, with_articles: bool = True) -> pd.DataFrame:
+        """The views in this view's range on its articles: the denominator of its rates
+        (kinds do not apply to views)."""
+        plain = View(
+            self.start, self.end, self.tz, self.topics, self.authors, self.tags, (), self.search
+        )
+        return plain.select(
+            views.rename(columns={"viewed_at": "added_at"}), with_articles=with_articles
+        )
+
     def select(self, rows: pd.DataFrame, *, with_articles: bool = True) -> pd.DataFrame:
         lo, hi = self.bounds()
         keep = pd.Series(True, index=rows.index)
@@ -117,6 +135,21 @@ class View:
             if self.search:
                 keep &= rows["title"].str.lower().str.contains(self.search.lower(), regex=False)
         return rows[keep]
+
+
+def rate(reactions: float, views: float) -> float | None:
+    """Reactions per 100 views."""
+    return 100 * reactions / views if views else None
+
+
+def wilson_low(k: float, n: float, z: float = 1.959964) -> float:
+    """The low end of the 95 % Wilson interval of k successes in n (0 for n = 0)."""
+    if n == 0:
+        return 0.0
+    p = k / n
+    centre = p + z * z / (2 * n)
+    spread = z * ((p * (1 - p) + z * z / (4 * n)) / n) ** 0.5
+    return max(0.0, (centre - spread) / (1 + z * z / n))
 
 
 def kpis(rows: pd.DataFrame, sentiment: dict[str, int]) -> tuple[int, int, int, float | None]:

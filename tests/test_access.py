@@ -4,6 +4,7 @@ so switching to it fails the way a direct URL does."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,7 +81,9 @@ def with_login(tmp_path: Path, demo_db: Path, monkeypatch: pytest.MonkeyPatch) -
     (tmp_path / ".streamlit").mkdir()
     (tmp_path / ".streamlit" / "secrets.toml").write_text(SECRETS)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("REACTIONS_DB", str(demo_db))
+    copy = tmp_path / "access.duckdb"  # the reader page writes (a view of its bar)
+    shutil.copy(demo_db, copy)
+    monkeypatch.setenv("REACTIONS_DB", str(copy))
     st.cache_data.clear()
     st.cache_resource.clear()
     yield

@@ -268,6 +268,104 @@ def test_known_bots_cannot_react(client: TestClient, db: Path, agent: str) -> No
     assert log_size(db) == before
 
 
+# --- views -------------------------------------------------------------------------------
+
+
+def view_log_size(db: Path) -> int:
+    with connect(db, migrate=False) as con:
+        return int(con.execute("SELECT count(*) FROM view_events").fetchall()[0][0])
+
+
+def test_a_view_counts_once_per_reader_and_article_a_day(client: TestClient, db: Path) -> None:
+    before = view_log_size(db)
+    body = {"article_id": SEED, "reader_id": "viewer-1"}
+    first = client.post("/api/v1/views", json=body)
+    assert first.status_code == 200
+    assert first.json() == {"article_id": SEED, "counted": True}
+    again = client.post("/api/v1/views", json=body)  # a reload
+    assert again.json() == {"article_id": SEED, "counted": False}
+    other = client.post("/api/v1/views", json={**body, "reader_id": "viewer-2"})
+    assert other.json()["counted"] is True
+    assert view_log_size(db) == before + 2
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "message"),
+    [
+        (
+            b'{"reader_id": "x"}',
+            {"content-type": "application/json"},
+            422,
+            "article_id is required",
+        ),
+        (
+            b'{"article_id": "' + SEED.encode() + b'", "kind": "like"}',
+            {"content-type": "application/json"},
+            422,
+            "unknown field 'kind'; send article_id, reader_id",
+        ),
+        (
+            b'{"article_id": "no-such-story"}',
+            {"content-type": "application/json"},
+            404,
+            "no article with id 'no-such-story'",
+        ),
+        (
+            b'{"article_id": "' + SEED.encode() + b'", "reader_id": 5}',
+            {"content-type": "application/json"},
+            422,
+            "reader_id must be a string",
+        ),
+        (b"article_id=x", {"content-type": "text/plain"}, 415, "application/json"),
+        (b"{", {"content-type": "application/json"}, 400, "malformed JSON"),
+        (
+            b'{"article_id": "' + b"x" * 5000 + b'"}',
+            {"content-type": "application/json"},
+            413,
+            "over 4,096 bytes",
+        ),
+        (
+            b'{"article_id": "' + SEED.encode() + b'"}',
+            {"content-type": "application/json", "user-agent": "Googlebot/2.1"},
+            403,
+            "automated clients are not counted as views",
+        ),
+    ],
+)
+def test_bad_views_get_a_json_error_and_write_nothing(
+    client: TestClient, db: Path, body: bytes, headers: dict[str, str], status: int, message: str
+) -> None:
+    before = view_log_size(db)
+    response = client.post("/api/v1/views", content=body, headers=headers)
+    assert response.status_code == status, response.text
+    assert message in response.json()["error"]
+    assert view_log_size(db) == before
+
+
+def test_views_have_their_own_rate_limit(client: TestClient, db: Path) -> None:
+    for i in range(READER_LIMIT):
+        answer = client.post("/api/v1/views", json={"article_id": SEED, "reader_id": "scroller"})
+        assert answer.status_code == 200, i
+    before = view_log_size(db)
+    refused = client.post("/api/v1/views", json={"article_id": SEED, "reader_id": "scroller"})
+    assert refused.status_code == 429
+    assert "too many views" in refused.json()["error"]
+    assert int(refused.headers["retry-after"]) >= 1
+    assert view_log_size(db) == before
+    # … and the same reader may still react: views spend their own budget
+    tap = post(client, {"article_id": SEED, "kind": "wow", "reader_id": "scroller"})
+    assert tap.status_code == 200
+
+
+def test_views_answer_cors_preflight_for_the_widget(client: TestClient) -> None:
+    preflight = client.options(
+        "/api/v1/views",
+        headers={"Origin": ALLOWED, "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == ALLOWED
+
+
 # --- export API --------------------------------------------------------------------------
 
 EXPORT = "/api/v1/export"

@@ -56,7 +56,7 @@ def test_init_then_demo_then_stats_then_export(tmp_path: Path) -> None:
         db=db,
     )
     assert demo.returncode == 0, demo.stderr
-    assert "31 articles and 25,000 events" in demo.stdout
+    assert "31 articles, 25,000 events and " in demo.stdout
     assert "generating" in demo.stderr and "100%" in demo.stderr  # the progress bar
 
     stats = run("stats", db=db)

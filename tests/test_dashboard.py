@@ -325,3 +325,138 @@ def test_an_empty_newsroom_gets_explicit_empty_states(
     at = open_page(db, monkeypatch, {"range": "all"}, page)
     assert any(message in i.value for i in at.info), [i.value for i in at.info]
     assert len(at.get("plotly_chart")) == 0
+
+
+@pytest.mark.parametrize("name", list(VIEWS))
+def test_views_and_rates_use_the_filtered_denominator(
+    name: str,
+    demo_db: Path,
+    raw: independent.RawData,
+    standing: pd.DataFrame,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Views and reactions per 100 views on every page, against the raw view log under the
+    same filter: the same articles, the same range (a kind filter narrows the reactions,
+    not the views)."""
+    view = VIEWS[name]
+    rows, seen = view.select(standing), view.select_views(raw.views)
+    at = open_page(demo_db, monkeypatch, view.query())
+    metrics = {m.label: m for m in at.metric}
+    assert metrics["Views"].value == f"{len(seen):,}"
+    expected_rate = independent.rate(len(rows), len(seen))
+    assert metrics["Reactions per 100 views"].value == (
+        "–" if expected_rate is None else f"{expected_rate:.2f}"
+    )
+    previous = view.previous()
+    if previous is not None:
+        before = len(previous.select_views(raw.views))
+        expected = f"{(len(seen) - before) / before:+.1%}" if before else None
+        assert (metrics["Views"].delta or None) == expected
+    if rows.empty:
+        return
+
+    views_per_article = seen.groupby("article_id").size()
+    table = at.dataframe[0].value
+    titles = raw.articles.set_index("title")["article_id"]
+    for title, shown_views, shown_rate, total in zip(
+        table["title"], table["views"], table["rate"], table["total"], strict=True
+    ):
+        n = int(views_per_article.get(titles[title], 0))
+        assert shown_views == n
+        assert (np.isnan(shown_rate) and n == 0) or shown_rate == pytest.approx(100 * total / n)
+
+    topics = open_page(demo_db, monkeypatch, view.query(), "views/topics.py")
+    topic_table = topics.dataframe[0].value.set_index("topic")
+    reactions_per_topic = rows.groupby("topic").size()
+    views_per_topic = seen.groupby("topic").size()
+    for topic, row in topic_table.iterrows():
+        assert row["views"] == views_per_topic.get(topic, 0)
+        assert row["rate"] == pytest.approx(
+            100 * reactions_per_topic[topic] / views_per_topic[topic]
+        )
+
+    top = rows.groupby("article_id").size().sort_values(ascending=False).index[0]
+    detail = open_page(demo_db, monkeypatch, view.query(), "views/article.py", {"id": top})
+    own_views = len(
+        view.select_views(raw.views[raw.views["article_id"] == top], with_articles=False)
+    )
+    own = view.select(standing[standing["article_id"] == top], with_articles=False)
+    shown = {m.label: m.value for m in detail.metric}
+    assert shown["Views"] == f"{own_views:,}"
+    own_rate = independent.rate(len(own), own_views)
+    assert shown["Reactions per 100 views"] == ("–" if own_rate is None else f"{own_rate:.2f}")
+
+
+def test_rate_since_publication_matches_the_raw_logs(
+    demo_db: Path,
+    raw: independent.RawData,
+    standing: pd.DataFrame,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    view = VIEWS["one week in Kolkata, two topics"]
+    rows = view.select(standing)
+    top = rows.groupby("article_id").size().sort_values(ascending=False).index[0]
+    detail = open_page(demo_db, monkeypatch, view.query(), "views/article.py", {"id": top})
+    chart = next(
+        plotly_json(detail, i)
+        for i in range(len(detail.get("plotly_chart")))
+        if plotly_json(detail, i)["layout"]["title"]["text"] == "Reaction rate since publication"
+    )
+    published = raw.articles.set_index("article_id").loc[top, "published_at"]
+    own = view.select(standing[standing["article_id"] == top], with_articles=False)
+    seen = view.select_views(raw.views[raw.views["article_id"] == top], with_articles=False)
+
+    def hours(times: pd.Series) -> pd.Series:
+        return ((times - published).dt.total_seconds() // 3600).astype(int)
+
+    per_hour = pd.DataFrame(
+        {
+            "reactions": hours(own["added_at"]).value_counts(),
+            "views": hours(seen["added_at"]).value_counts(),
+        }
+    ).fillna(0)
+    per_hour = per_hour.reindex(range(per_hour.index.min(), per_hour.index.max() + 1), fill_value=0)
+    cumulative_views = per_hour["views"].cumsum()
+    so_far = per_hour["reactions"].cumsum() / cumulative_views.where(cumulative_views > 0) * 100
+    line = next(t for t in chart["data"] if t["name"] == "Since publication")
+    assert values(line["x"]).tolist() == per_hour.index.tolist()
+    shown = np.array([np.nan if y is None else float(y) for y in values(line["y"])])
+    assert shown == pytest.approx(so_far.to_numpy(), nan_ok=True)
+
+
+def test_ranking_by_rate_uses_the_conservative_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """2 reactions from 3 views must not outrank 300 from 6,000: too few views to rank above
+    any rate that has enough, though its interval's low end (21 %) is higher."""
+    from datetime import datetime
+
+    from reactions.store import Store
+    from reactions.views import View as BarView
+    from tests.conftest import make_articles
+
+    db = tmp_path / "rate.duckdb"
+    store = Store.open(db)
+    store.upsert_articles(make_articles("tiny-story", "big-story", "unseen-story"))
+    at_time = datetime(2026, 11, 2, 9)
+    store.record_views([BarView("tiny-story", f"t{i}", at=at_time) for i in range(3)])
+    store.record_views([BarView("big-story", f"b{i}", at=at_time) for i in range(6_000)])
+    for i in range(2):
+        store.record_reaction("tiny-story", f"t{i}", "love")
+    for i in range(300):
+        store.record_reaction("big-story", f"b{i}", "like")
+    store.record_reaction("unseen-story", "api-only", "like")  # reactions but no views
+    store.close()
+    at = open_page(db, monkeypatch, {"range": "all", "sort": "rate"})
+    table = at.dataframe[0].value
+    assert table["title"].tolist() == [
+        "Title of big-story",
+        "Title of tiny-story",
+        "Title of unseen-story",
+    ]
+    assert table["rate"].tolist()[:2] == pytest.approx([5.0, 200 / 3])
+    assert np.isnan(table["rate"].tolist()[2])
+    assert table["interval"].tolist()[2] == "no views"
+    assert table["few_views"].tolist() == [False, True, True]
+    low = independent.wilson_low(2, 3) * 100
+    assert table["interval"].tolist()[1].startswith(f"{low:.2f}–")

@@ -21,6 +21,7 @@ from reactions.export import export_dataset, file_sha256
 from reactions.filters import Filters, strict_filters
 from reactions.store import Store
 from reactions.taps import Tap
+from reactions.views import View
 from tests import independent
 from tests.conftest import make_articles, run_cli
 from tests.test_dashboard import VIEWS
@@ -101,6 +102,28 @@ def test_articles_and_timeseries_exports_equal_the_dashboard_and_the_raw_events(
     if before is None:
         assert articles["previous_reactions"].isna().all()
 
+    # views and rates: the raw view log under the same filter, and the dashboard's KPIs
+    seen = view.select_views(raw.views)
+    per_article_views = seen.groupby("article_id").size()
+    for row in articles.to_dict("records"):
+        n = int(per_article_views.get(str(row["article_id"]), 0))
+        assert row["views"] == n
+        if n:
+            assert row["reaction_rate"] == pytest.approx(100 * row["reactions"] / n, abs=5e-7)
+            assert row["reaction_rate_low"] <= row["reaction_rate"] <= row["reaction_rate_high"]
+        else:
+            assert pd.isna(row["reaction_rate"])
+    buckets = series.drop_duplicates("bucket_start")
+    assert int(buckets["views"].sum()) == now.views
+    if len(truth):
+        assert now.views == len(seen) or view.start is None  # all time: buckets span reactions
+    local = seen["added_at"].dt.tz_localize("UTC").dt.tz_convert(view.tz).dt.tz_localize(None)
+    step = {"hour": "h", "day": "D"}.get(view.interval)
+    if step:
+        expected = local.dt.floor(step).dt.strftime("%Y-%m-%dT%H:%M:%S").value_counts()
+        got = buckets.set_index("bucket_start")["views"]
+        assert got[got > 0].sort_index().to_dict() == expected.sort_index().to_dict()
+
 
 @pytest.mark.parametrize("name", list(VIEWS))
 def test_raw_events_export_holds_exactly_the_events_in_the_filter(
@@ -169,6 +192,18 @@ def fixed(tmp_path: Path) -> Store:
         Tap("cup-final", "r5", "wow", at=datetime(2026, 11, 6, 21, 5)),  # an undo
     ]
     store.record_taps(taps)
+    # Views of the bars: readers who reacted and some who did not, one a day apart.
+    store.record_views(
+        [
+            *(
+                View("budget-vote", f"r{i}", at=datetime(2026, 11, 2, 9, 10 + i))
+                for i in range(1, 8)
+            ),
+            View("budget-vote", "r1", at=datetime(2026, 11, 3, 6, 0)),  # another day: counts
+            *(View("cup-final", f"r{i}", at=datetime(2026, 11, 5, 20, i)) for i in range(2, 6)),
+            View("cup-final", "r4", at=datetime(2026, 10, 29, 17, 59)),  # previous period
+        ]
+    )
     return store
 
 

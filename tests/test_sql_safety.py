@@ -68,6 +68,14 @@ ALLOWED = {
     "f.zone.key": "an IANA name that zoneinfo accepted (filters.valid_zone)",
     "local_bucket(f)": "interval from INTERVALS, zone from zoneinfo",
     "_quote_path(path)": "COPY's target cannot be a parameter: the path, quotes doubled",
+    # views
+    "source": "db.view_counts_of: one of our table names ('view_events', 'incoming_views')",
+    "bucket": "db.VIEW_BUCKET_SQL of the constant column viewed_at",
+    "view_counts_of('view_events')": "a constant query over our own table",
+    "view_counts_of('incoming_views')": "a constant query over the batch we registered",
+    "local_bucket(f, 'v.bucket')": "interval from INTERVALS, zone from zoneinfo, our column",
+    "select_sql": "Store.append_views: synth_views' constant query (values are bound)",
+    "LOOKED_BEFORE_SECONDS * 1000000": "numeric constants",
 }
 
 

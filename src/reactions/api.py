@@ -3,6 +3,8 @@
 Routes (shapes from DESIGN.md):
 - POST /api/v1/reactions  {"article_id", "kind", "reader_id"?} → the article's state
 - GET  /api/v1/articles/{article_id}/reactions[?reader_id=…] → the article's state
+- POST /api/v1/views      {"article_id", "reader_id"?} → {"article_id", "counted"}: the bar
+  was shown (counted once per reader, article and UTC day)
 - GET  /widget.js → the drop-in script for <div data-reactions-article="ID"></div>
 - GET  /api/v1/export/{dataset}.{csv|parquet|zip|manifest.json} → see `api_export`
 
@@ -33,7 +35,8 @@ from reactions.queries import bar_state, reaction_kinds
 from reactions.store import Store
 
 MAX_BODY_BYTES = 4_096
-BODY_FIELDS = {"article_id", "kind", "reader_id"}
+REACTION_FIELDS = frozenset({"article_id", "kind", "reader_id"})
+VIEW_FIELDS = frozenset({"article_id", "reader_id"})
 STATUS = {UnknownArticle: 404, UnknownKind: 422, InvalidInput: 422}
 
 
@@ -73,6 +76,10 @@ def routes(store: Callable[[], Store], settings: Settings) -> list[Route]:
     origins = settings.allowed_origins
     per_reader = RateLimiter(settings.taps_per_reader_minute)
     per_network = RateLimiter(settings.taps_per_ip_minute)
+    # Views have limits of the same size but their own budget: a reader scrolling through
+    # ten stories must not use up the reactions they may tap.
+    views_per_reader = RateLimiter(settings.taps_per_reader_minute)
+    views_per_network = RateLimiter(settings.taps_per_ip_minute)
 
     async def preflight(request: Request) -> Response:
         response = Response(status_code=204)
@@ -100,14 +107,14 @@ def routes(store: Callable[[], Store], settings: Settings) -> list[Route]:
             agent = request.headers.get("user-agent")
             if is_bot(agent):
                 raise ApiError(403, "automated clients cannot react")
-            body = await _json_object(request)
+            body = await _json_object(request, REACTION_FIELDS)
             article_id, kind = _required(body, "article_id"), _required(body, "kind")
             reader = body.get("reader_id")
             reader_id = _reader_identity(request, reader)
             host = request.client.host if request.client else "unknown"
             wait = per_network.retry_after(host) or per_reader.retry_after(reader_id)
             if wait:
-                return _too_many(wait)
+                return _too_many(wait, "reactions")
             outcome = await store().record_reaction_async(article_id, reader_id, kind)
         except ApiError as exc:
             return error(exc.status, str(exc))
@@ -116,6 +123,27 @@ def routes(store: Callable[[], Store], settings: Settings) -> list[Route]:
         # The counts right after this tap's commit come with the outcome: no second read.
         state = bar_state(article_id, outcome.counts, outcome.after)
         return JSONResponse({**state, "change": outcome.change})
+
+    async def post_view(request: Request) -> Response:
+        return _cors(request, await _post_view(request), origins)
+
+    async def _post_view(request: Request) -> JSONResponse:
+        try:
+            if is_bot(request.headers.get("user-agent")):
+                raise ApiError(403, "automated clients are not counted as views")
+            body = await _json_object(request, VIEW_FIELDS)
+            article_id = _required(body, "article_id")
+            reader_id = _reader_identity(request, body.get("reader_id"))
+            host = request.client.host if request.client else "unknown"
+            wait = views_per_network.retry_after(host) or views_per_reader.retry_after(reader_id)
+            if wait:
+                return _too_many(wait, "views")
+            outcome = await store().record_view_async(article_id, reader_id)
+        except ApiError as exc:
+            return error(exc.status, str(exc))
+        except ReactionsError as exc:
+            return error(STATUS.get(type(exc), 422), str(exc))
+        return JSONResponse({"article_id": outcome.article_id, "counted": outcome.counted})
 
     async def _get_reactions(request: Request) -> JSONResponse:
         article_id = request.path_params["article_id"]
@@ -133,19 +161,21 @@ def routes(store: Callable[[], Store], settings: Settings) -> list[Route]:
     return [
         Route("/api/v1/reactions", post_reaction, methods=["POST"]),
         Route("/api/v1/reactions", preflight, methods=["OPTIONS"]),
+        Route("/api/v1/views", post_view, methods=["POST"]),
+        Route("/api/v1/views", preflight, methods=["OPTIONS"]),
         Route("/api/v1/articles/{article_id:path}/reactions", get_reactions, methods=["GET"]),
         Route("/widget.js", widget, methods=["GET"]),
         export_route(store),
     ]
 
 
-def _too_many(seconds: int) -> JSONResponse:
-    response = error(429, f"too many reactions; try again in {seconds} s")
+def _too_many(seconds: int, what: str) -> JSONResponse:
+    response = error(429, f"too many {what}; try again in {seconds} s")
     response.headers["Retry-After"] = str(seconds)
     return response
 
 
-async def _json_object(request: Request) -> dict[str, Any]:
+async def _json_object(request: Request, fields: frozenset[str]) -> dict[str, Any]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise ApiError(415, "send the body as application/json")
@@ -169,11 +199,9 @@ async def _json_object(request: Request) -> dict[str, Any]:
         raise ApiError(400, str(exc)) from None
     if not isinstance(parsed, dict):
         raise ApiError(422, "the body must be a JSON object")
-    unknown = sorted(set(parsed) - BODY_FIELDS)
+    unknown = sorted(set(parsed) - fields)
     if unknown:
-        raise ApiError(
-            422, f"unknown field {unknown[0][:40]!r}; send {', '.join(sorted(BODY_FIELDS))}"
-        )
+        raise ApiError(422, f"unknown field {unknown[0][:40]!r}; send {', '.join(sorted(fields))}")
     return parsed
 
 

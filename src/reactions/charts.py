@@ -139,6 +139,75 @@ def since_publication(long: pd.DataFrame, style: KindStyle) -> go.Figure:
     )
 
 
+# The reaction rate covers every kind, so it takes no kind's colour.
+RATE_COLOR = "#0f172a"
+VIEWS_COLOR = "#cbd5e1"
+
+
+def rate_since_publication(per_hour: pd.DataFrame) -> go.Figure:
+    """Reactions per 100 views by hours since publication: each hour's rate (dots) and the
+    rate so far (line). `per_hour` as `dashboard.rate_by_hour` makes it."""
+    fig = go.Figure()
+    if not per_hour.empty:
+        hours = per_hour["hours_since_publish"]
+        fig.add_trace(
+            go.Scatter(
+                x=hours,
+                y=per_hour["reactions_per_100_views"],
+                name="That hour",
+                mode="markers",
+                marker={"color": RATE_COLOR, "size": 5, "opacity": 0.45},
+                customdata=per_hour[["reactions", "views"]].to_numpy(),
+                hovertemplate="%{y:.2f} (%{customdata[0]:,} of %{customdata[1]:,} views)",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=hours,
+                y=per_hour["since_publication"],
+                name="Since publication",
+                mode="lines",
+                line={"color": RATE_COLOR, "width": 2},
+                hovertemplate="%{y:.2f}",
+            )
+        )
+    return _layout(
+        fig,
+        "Reaction rate since publication",
+        "Hours since publication",
+        "Reactions per 100 views",
+    )
+
+
+def topic_rates(table: pd.DataFrame) -> go.Figure:
+    """Reactions per 100 views per topic with 95 % intervals. `table`: topic, reactions,
+    views, rate, rate_low, rate_high (per 100 views), in display order."""
+    rated = table[table["views"] > 0]
+    fig = go.Figure(
+        go.Bar(
+            y=rated["topic"],
+            x=rated["rate"],
+            orientation="h",
+            marker_color=RATE_COLOR,
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": rated["rate_high"] - rated["rate"],
+                "arrayminus": rated["rate"] - rated["rate_low"],
+                "color": "#94a3b8",
+                "thickness": 1,
+            },
+            customdata=rated[["reactions", "views"]].to_numpy(),
+            hovertemplate="%{y}: %{x:.2f} per 100 views "
+            "(%{customdata[0]:,} reactions, %{customdata[1]:,} views)<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    fig = _layout(fig, "Reaction rate by topic (95 % interval)", "Reactions per 100 views", "")
+    fig.update_layout(hovermode="closest", showlegend=False)
+    return fig
+
+
 def topic_heatmap(shares: pd.DataFrame, counts: pd.DataFrame, style: KindStyle) -> go.Figure:
     """Topics × kinds, each cell the kind's share of the topic's reactions."""
     kinds = style.present(set(shares.columns))

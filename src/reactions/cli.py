@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import duckdb
 import pandas as pd
 from tqdm import tqdm
 
@@ -162,6 +163,12 @@ def _parse_end(value: str | None) -> datetime | None:
     default=None,
     help="Newest instant (UTC unless an offset is given). Default: this hour.",
 )
+@click.option(
+    "--views/--no-views",
+    default=True,
+    show_default=True,
+    help="Also make the views of the reaction bar (20–200 per reaction) that rates need.",
+)
 @click.option("--force", is_flag=True, help="Add demo data even if the database has events.")
 def demo(
     db_path: Path | None,
@@ -170,6 +177,7 @@ def demo(
     days: int,
     seed: int,
     end_text: str | None,
+    views: bool,
     force: bool,
 ) -> None:
     """Fill the database with a synthetic newsroom: articles, and reactions shaped like
@@ -199,6 +207,7 @@ def demo(
                 days=days,
                 seed=seed,
                 end=end,
+                views=views,
                 progress=on_generate,
             )
         with _bar(100, "loading") as bar:
@@ -207,11 +216,11 @@ def demo(
                 bar.n = round(100 * fraction, 1)
                 bar.refresh()
 
-            populate(store, newsroom, progress=on_load)
+            view_count = populate(store, newsroom, progress=on_load)
         flags = scan(store)  # so the Integrity page names the planted bursts from the start
     click.echo(
-        f"{store.path}: {len(newsroom.articles):,} articles and {len(newsroom.events):,} "
-        f"events (seed {seed}); integrity scan: {len(flags)} flags"
+        f"{store.path}: {len(newsroom.articles):,} articles, {len(newsroom.events):,} "
+        f"events and {view_count:,} views (seed {seed}); integrity scan: {len(flags)} flags"
     )
 
 
@@ -603,22 +612,38 @@ def token_revoke(db_path: Path | None, token_id: str) -> None:
     help="Only compare the derived tables with the event log; change nothing.",
 )
 def rebuild(db_path: Path | None, check: bool) -> None:
-    """Rebuild derived tables (each reader's current reaction) from the event log, the truth."""
-    from reactions.queries import derived_state_mismatches
+    """Rebuild derived tables (each reader's current reaction, views per quarter hour) from
+    the event logs, the truth."""
+    from reactions.queries import derived_state_mismatches, view_count_mismatches
+
+    def differences(cur: duckdb.DuckDBPyConnection) -> list[str]:
+        reactions, views = derived_state_mismatches(cur), view_count_mismatches(cur)
+        return [
+            *(
+                [f"current_reactions differs from the event log in {reactions:,} rows"]
+                if reactions
+                else []
+            ),
+            *(
+                [f"view_counts differs from the view log in {views:,} quarter hours"]
+                if views
+                else []
+            ),
+        ]
 
     with _open_store(db_path) as store:
-        before = derived_state_mismatches(store.cursor())
+        before = differences(store.cursor())
         if check:
             if before:
-                raise ReactionsError(
-                    f"current_reactions differs from the event log in {before:,} rows; "
-                    "run `reactions rebuild`"
-                )
-            click.echo("current_reactions matches the event log exactly")
+                raise ReactionsError("; ".join(before) + "; run `reactions rebuild`")
+            click.echo("current_reactions and view_counts match the event logs exactly")
             return
         store.rebuild_derived()
-        after = derived_state_mismatches(store.cursor())
-    click.echo(f"rebuilt current_reactions from events ({before:,} rows differed, now {after:,})")
+        after = differences(store.cursor())
+    click.echo(
+        "rebuilt current_reactions and view_counts from the event logs "
+        f"(before: {'; '.join(before) or 'no differences'}; now: {'; '.join(after) or 'none'})"
+    )
 
 
 @cli.command(epilog=EPILOG_EXAMPLES["serve"])

@@ -8,12 +8,20 @@ raw event log — the tests do exactly that.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 import duckdb
 import pandas as pd
 
-from reactions.filters import EXCLUDE_FLAGGED, INTERVALS, Filters, Known, reaction_predicate
+from reactions.filters import (
+    EXCLUDE_FLAGGED,
+    INTERVALS,
+    Filters,
+    Known,
+    reaction_predicate,
+    view_predicate,
+)
 
 TOP_LIMIT = 200  # articles listed in the top table
 
@@ -52,6 +60,17 @@ class Kpis:
     readers: int
     articles: int
     net_sentiment: float | None  # mean kind sentiment, −1 … +1
+    views: int = 0  # of the reaction bar, on the filter's articles in its range
+
+    @property
+    def rate(self) -> float | None:
+        """Reactions per 100 views; None without views."""
+        return per_100_views(self.reactions, self.views)
+
+
+def per_100_views(reactions: float, views: float) -> float | None:
+    """The reaction rate as shown everywhere: reactions per 100 views of the bar."""
+    return 100 * reactions / views if views else None
 
 
 def kpis(cur: duckdb.DuckDBPyConnection, f: Filters) -> tuple[Kpis, Kpis | None]:
@@ -74,11 +93,33 @@ def kpis(cur: duckdb.DuckDBPyConnection, f: Filters) -> tuple[Kpis, Kpis | None]
         ([lo] if previous else []) + where.params,
     ).fetchall()
     by_period = {bool(r[0]): r[1:] for r in rows}
+    views = _views_by_period(cur, f, lo, plo or lo, hi)
     empty = (0, 0, 0, None)
     row = (*by_period.get(True, empty), *by_period.get(False, empty))
-    now = Kpis(int(row[0]), int(row[1]), int(row[2]), _float(row[3]))
-    then = Kpis(int(row[4]), int(row[5]), int(row[6]), _float(row[7])) if previous else None
+    now = Kpis(int(row[0]), int(row[1]), int(row[2]), _float(row[3]), views.get(True, 0))
+    then = (
+        Kpis(int(row[4]), int(row[5]), int(row[6]), _float(row[7]), views.get(False, 0))
+        if previous
+        else None
+    )
     return now, then
+
+
+def _views_by_period(
+    cur: duckdb.DuckDBPyConnection,
+    f: Filters,
+    current_from: datetime | None,
+    start: datetime | None,
+    end: datetime | None,
+) -> dict[bool, int]:
+    """Views from `start` to `end`, split at `current_from` (True: the current period)."""
+    where = view_predicate(f, start=start, end=end)
+    is_current = "v.bucket >= ?" if current_from is not None else "TRUE"
+    rows = cur.execute(
+        f"SELECT {is_current}, sum(v.views) FROM view_counts v WHERE {where.sql} GROUP BY 1",
+        ([current_from] if current_from is not None else []) + where.params,
+    ).fetchall()
+    return {bool(current): int(views) for current, views in rows}
 
 
 def _float(value: Any) -> float | None:
@@ -93,6 +134,20 @@ def mix_over_time(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
         SELECT {local_bucket(f)} AS bucket, c.kind_id, count(*) AS reactions
         FROM current_reactions c WHERE {where.sql}
         GROUP BY ALL ORDER BY bucket, c.kind_id
+        """,
+        where.params,
+    ).df()
+
+
+def views_over_time(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """bucket (local time), views — one row per bucket with views. Exact from the quarter-hour
+    rollup: every zone's hours, days and weeks start on a quarter hour."""
+    where = view_predicate(f)
+    return cur.execute(
+        f"""
+        SELECT {local_bucket(f, "v.bucket")} AS bucket, sum(v.views)::BIGINT AS views
+        FROM view_counts v WHERE {where.sql}
+        GROUP BY ALL ORDER BY bucket
         """,
         where.params,
     ).df()
@@ -122,11 +177,24 @@ def wide_counts(long: pd.DataFrame, index: str, kinds: list[str]) -> pd.DataFram
     return wide
 
 
+def views_by_article(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.Series:
+    """Views per article id in the filter (articles without views are absent)."""
+    where = view_predicate(f)
+    frame = cur.execute(
+        f"SELECT v.article_id, sum(v.views) AS views FROM view_counts v WHERE {where.sql} "
+        "GROUP BY ALL",
+        where.params,
+    ).df()
+    return frame.set_index("article_id")["views"].astype("int64")
+
+
 def top_articles(cur: duckdb.DuckDBPyConnection, f: Filters, kinds: list[str]) -> pd.DataFrame:
-    """Every article with reactions in the filter: metadata, a count per kind and `total`."""
+    """Every article with reactions in the filter: metadata, a count per kind, `total`, and
+    `views` of its reaction bar in the filter's range."""
     wide = wide_counts(counts_by_article(cur, f), "article_id", kinds)
     if wide.empty:
-        return wide.reset_index()
+        return wide.assign(views=pd.Series(dtype="int64")).reset_index()
+    wide["views"] = views_by_article(cur, f).reindex(wide.index, fill_value=0).astype("int64")
     meta = (
         cur.execute(
             "SELECT article_id, title, topic, author, published_at FROM articles "
@@ -182,6 +250,67 @@ def article_timeline(cur: duckdb.DuckDBPyConnection, f: Filters, article_id: str
     ).df()
 
 
+def article_views(cur: duckdb.DuckDBPyConnection, f: Filters, article_id: str) -> int:
+    """Views of one article's reaction bar in the filter's range."""
+    where = view_predicate(f.range_and_kinds())
+    rows = cur.execute(
+        f"SELECT sum(v.views) FROM view_counts v WHERE {where.sql} AND v.article_id = ?",
+        [*where.params, article_id],
+    ).fetchall()
+    return int(rows[0][0] or 0)
+
+
+def article_view_timeline(
+    cur: duckdb.DuckDBPyConnection, f: Filters, article_id: str
+) -> pd.DataFrame:
+    """hours_since_publish (whole hours), views — from the view log itself: the rollup's
+    quarter hours do not fall on an article's own hours since publication."""
+    where = view_predicate(f.range_and_kinds(), alias="w", time_column="viewed_at")
+    return cur.execute(
+        f"""
+        SELECT floor(epoch(w.viewed_at - a.published_at) / 3600)::BIGINT AS hours_since_publish,
+               count(*) AS views
+        FROM view_events w JOIN articles a USING (article_id)
+        WHERE {where.sql} AND w.article_id = ? GROUP BY ALL ORDER BY 1
+        """,
+        [*where.params, article_id],
+    ).df()
+
+
+RATE_BY_HOUR_COLUMNS = (
+    "hours_since_publish",
+    "reactions",
+    "views",
+    "reactions_per_100_views",
+    "since_publication",
+)
+
+
+def rate_by_hour(reactions: pd.DataFrame, views: pd.DataFrame) -> pd.DataFrame:
+    """One row per hour since publication from the first to the last with reactions or views:
+    reactions, views, that hour's reactions_per_100_views (empty without views) and the rate
+    since_publication (cumulative). From `article_timeline` and `article_view_timeline`."""
+    if views.empty and reactions.empty:
+        return pd.DataFrame(columns=list(RATE_BY_HOUR_COLUMNS))
+    both = pd.concat([reactions["hours_since_publish"], views["hours_since_publish"]])
+    out = (
+        pd.DataFrame(
+            {
+                "reactions": reactions.groupby("hours_since_publish")["reactions"].sum(),
+                "views": views.set_index("hours_since_publish")["views"],
+            }
+        )
+        .reindex(range(int(both.min()), int(both.max()) + 1))
+        .fillna(0)
+        .astype("int64")
+    )
+    seen = out["views"].where(out["views"] > 0)
+    out["reactions_per_100_views"] = (out["reactions"] / seen * 100).round(6)
+    so_far = out["views"].cumsum()
+    out["since_publication"] = (out["reactions"].cumsum() / so_far.where(so_far > 0) * 100).round(6)
+    return out.rename_axis("hours_since_publish").reset_index()
+
+
 def article_transitions(
     cur: duckdb.DuckDBPyConnection, f: Filters, article_id: str
 ) -> pd.DataFrame:
@@ -221,6 +350,20 @@ def topic_counts(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
         """,
         where.params,
     ).df()
+
+
+def topic_views(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.Series:
+    """Views per topic in the filter."""
+    where = view_predicate(f)
+    frame = cur.execute(
+        f"""
+        SELECT a.topic, sum(v.views) AS views
+        FROM view_counts v JOIN articles a USING (article_id)
+        WHERE {where.sql} GROUP BY ALL
+        """,
+        where.params,
+    ).df()
+    return frame.set_index("topic")["views"].astype("int64")
 
 
 def topic_trend(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:

@@ -2,9 +2,13 @@
 
 - `events`: raw reaction events in the filter (SQL, so COPY streams any size).
 - `articles`: one row per article with standing reactions in the filter (the top table, all
-  of it): counts, true shares with 95 % Wilson bounds, net sentiment, the previous period.
+  of it): counts, views and the reaction rate, true shares with 95 % Wilson bounds, net
+  sentiment, the previous period.
 - `timeseries`: one row per interval bucket × kind (the mix chart, zero-filled), with the
-  previous period's value beside it.
+  bucket's views, the kind's rate per 100 views, and the previous period's value beside it.
+
+A rate is reactions per 100 views of the reaction bar, both under the same filter: the
+views of the same articles in the same range (views have no kind and are never flagged).
 
 Every column is described in `COLUMNS` for the manifest. No Streamlit here.
 """
@@ -126,6 +130,33 @@ def safe_text_sql(expression: str) -> str:
 # --- articles ----------------------------------------------------------------------------
 
 
+RATE_COLUMNS = (
+    Column(
+        "views",
+        "integer",
+        "times the article's reaction bar was shown in the range (once per reader and day)",
+    ),
+    Column("reaction_rate", "number", "reactions per 100 views; empty without views"),
+    Column(
+        "reaction_rate_low",
+        "number",
+        "95 % Wilson interval of reaction_rate, low end (what rankings by rate use)",
+    ),
+    Column("reaction_rate_high", "number", "95 % Wilson interval of reaction_rate, high end"),
+)
+
+
+def rate_columns(reactions: np.ndarray, views: np.ndarray) -> dict[str, np.ndarray]:
+    """reaction_rate and its interval, per 100 views, rounded like every share."""
+    low, high = wilson_interval(np.minimum(reactions, views), views)
+    has = views > 0
+    return {
+        "reaction_rate": np.round(np.where(has, reactions / np.maximum(views, 1) * 100, np.nan), 6),
+        "reaction_rate_low": np.round(np.where(has, low * 100, np.nan), 6),
+        "reaction_rate_high": np.round(np.where(has, high * 100, np.nan), 6),
+    }
+
+
 def articles_columns(kinds: list[str]) -> tuple[Column, ...]:
     per_kind = []
     for k in kinds:
@@ -139,6 +170,7 @@ def articles_columns(kinds: list[str]) -> tuple[Column, ...]:
         *ARTICLE_TEXT_COLUMNS,
         Column("published_at_utc", "ISO 8601 UTC", "when the article was published"),
         Column("reactions", "integer", "standing reactions added in the range (all kinds shown)"),
+        *RATE_COLUMNS,
         *per_kind,
         Column(
             "net_sentiment", "number −1–1", "mean sentiment of the reactions (kinds' sentiment)"
@@ -164,6 +196,8 @@ def articles_frame(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
             "author": top["author"].fillna(""),
             "published_at_utc": top["published_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "reactions": top["total"],
+            "views": top["views"],
+            **rate_columns(total, top["views"].to_numpy()),
         }
     )
     tags = dict(
@@ -208,6 +242,12 @@ TIMESERIES_COLUMNS = (
     Column("interval", "text", "hour, day or week"),
     Column("kind", "text", "reaction kind id"),
     Column("reactions", "integer", "standing reactions added in the bucket"),
+    Column("views", "integer", "views of the reaction bar in the bucket (the same for each kind)"),
+    Column(
+        "reaction_rate",
+        "number",
+        "this kind's reactions per 100 views in the bucket; empty without views",
+    ),
     Column(
         "previous_reactions",
         "integer",
@@ -226,6 +266,11 @@ def timeseries_frame(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame
     grid = pd.MultiIndex.from_product([buckets, kinds], names=["bucket", "kind_id"])
     now = mix.set_index(["bucket", "kind_id"])["reactions"].reindex(grid, fill_value=0)
     out = now.rename("reactions").reset_index()
+    views = dashboard.views_over_time(cur, f).set_index("bucket")["views"]
+    out["views"] = out["bucket"].map(views).fillna(0).astype("int64")
+    out["reaction_rate"] = np.round(
+        out["reactions"] / out["views"].where(out["views"] > 0) * 100, 6
+    )
     previous = f.previous()
     if previous is None:
         out["previous_reactions"] = pd.array([pd.NA] * len(out), dtype="Int64")

@@ -320,6 +320,26 @@ def reaction_predicate(
     return Predicate(" AND ".join(clauses) or "TRUE", params)
 
 
+def view_predicate(
+    f: Filters,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    alias: str = "v",
+    time_column: str = "bucket",
+) -> Predicate:
+    """Views in the filter — the denominator of its rates: its range and the articles it
+    picks, over `view_counts` (alias v, by quarter hour) by default. Kinds and integrity
+    flags do not apply: any view could have become any reaction, and views are not flagged."""
+    return reaction_predicate(
+        replace(f, kinds=(), exclude_flagged=False),
+        start=start,
+        end=end,
+        alias=alias,
+        time_column=time_column,
+    )
+
+
 def article_predicate(f: Filters) -> Predicate:
     """Articles (alias a) matching topic, author, tag and title search."""
     clauses: list[str] = []

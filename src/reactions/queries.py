@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from reactions.db import scalar
+from reactions.db import scalar, view_counts_of
 
 # +1 for an add, -1 for a remove: summing it over a slice of the log gives the net change.
 SIGNED = "CASE action WHEN 'add' THEN 1 WHEN 'remove' THEN -1 ELSE 0 END"
@@ -96,6 +96,27 @@ def derived_state_mismatches(cur: duckdb.DuckDBPyConnection) -> int:
                 (SELECT * FROM truth EXCEPT ALL SELECT * FROM current_reactions)
                 UNION ALL
                 (SELECT * FROM current_reactions EXCEPT ALL SELECT * FROM truth)
+            )
+            SELECT count(*) FROM diff
+            """,
+        )
+    )
+
+
+def view_count_mismatches(cur: duckdb.DuckDBPyConnection) -> int:
+    """How many (article, quarter hour) cells of `view_counts` differ from a recount of the
+    view log. 0 means the rollup is exactly the views' truth."""
+    return int(
+        scalar(
+            cur,
+            f"""
+            WITH truth AS ({view_counts_of("view_events")}),
+            rollup AS (SELECT article_id, bucket, sum(views) AS views FROM view_counts
+                       GROUP BY ALL),
+            diff AS (
+                (SELECT * FROM truth EXCEPT ALL SELECT * FROM rollup)
+                UNION ALL
+                (SELECT * FROM rollup EXCEPT ALL SELECT * FROM truth)
             )
             SELECT count(*) FROM diff
             """,

@@ -12,6 +12,10 @@ Z_95 = 1.959964  # two-sided 95 %
 # Below this many reactions a share is flagged "few reactions": its interval is wide enough
 # that the point estimate alone would mislead.
 FEW_REACTIONS = 30
+# Below this many views a rate is flagged "few views" and ranks after every rate with enough:
+# 2 reactions from 3 views has a 95 % lower bound of 21 %, above any real story's rate, yet
+# says little about the story.
+FEW_VIEWS = 100
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -37,6 +41,17 @@ def conservative_share(successes: npt.ArrayLike, totals: npt.ArrayLike) -> Float
     """The lower Wilson bound: what rankings by share use, so 3 of 3 does not beat 2,400
     of 3,000."""
     return wilson_interval(successes, totals)[0]
+
+
+def conservative_rate(reactions: npt.ArrayLike, views: npt.ArrayLike) -> FloatArray:
+    """What rankings by rate sort on: the lower Wilson bound of reactions per view, minus 1
+    below FEW_VIEWS views — so such articles rank after every article with enough views (and
+    among themselves by their bound), and 2 reactions from 3 views does not top 300 from
+    6,000. Reactions beyond views (an integration that posts reactions but no views) count
+    as every view reacting; no views at all rank last."""
+    n = np.asarray(views, dtype=float)
+    low = conservative_share(np.minimum(np.asarray(reactions, dtype=float), n), n)
+    return np.where(n >= FEW_VIEWS, low, low - 1)
 
 
 def change(current: float, previous: float) -> float | None:

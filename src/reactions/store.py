@@ -25,13 +25,14 @@ from reactions.db import (
     connect,
     index_current_reactions,
     rebuild_current_reactions,
+    rebuild_view_counts,
     scalar,
     transaction,
 )
 from reactions.errors import InvalidInput, ReactionsError, UnknownArticle, UnknownKind
+from reactions.group_commit import GroupCommitWriter
 from reactions.kinds import DEFAULT_COLOR, KindChange, check_change, check_id
 from reactions.queries import bar_state
-from reactions.tap_writer import TapWriter
 from reactions.taps import (
     EVENT_COLUMNS,
     NEXT_EVENT_ID,
@@ -44,6 +45,7 @@ from reactions.taps import (
     write_batch,
 )
 from reactions.tokens import NewToken, check_name, new_token
+from reactions.views import View, ViewOutcome, write_views
 
 _APPEND_CHUNK = 1_000_000
 # Reader and network hashes keep 72 bits: 12 base64url characters, which DuckDB stores inline
@@ -100,7 +102,13 @@ class Store:
         self.multiple_reactions = multiple
         self._state = _writer_state_for(path, con)
         self._lock = self._state.lock
-        self._writer = TapWriter(self._write_taps, self.settle)
+        self._writer: GroupCommitWriter[Tap, TapOutcome] = GroupCommitWriter(
+            self._write_taps, self.settle, "tap-writer"
+        )
+        self._view_writer: GroupCommitWriter[View, ViewOutcome] = GroupCommitWriter(
+            self._write_views, lambda: None, "view-writer"
+        )
+        self._view_cursor: duckdb.DuckDBPyConnection | None = None
         self._tables: TapTables | None = None  # made on the first write through them
         self._pepper: str = scalar(
             self.con.cursor(), "SELECT value FROM meta WHERE key = 'reader_pepper'"
@@ -114,6 +122,7 @@ class Store:
 
     def close(self) -> None:
         self._writer.close()  # writes what is queued
+        self._view_writer.close()
         self.settle()
         with self._lock:  # another process may write the file before it is opened here again
             self._state.forget()
@@ -184,6 +193,45 @@ class Store:
                 hash_reader=self.hash_reader,
                 all_or_nothing=all_or_nothing,
             )
+
+    # --- views of the reaction bar ---------------------------------------------------
+
+    def record_view(self, article_id: str, reader_id: str, *, source: str = "widget") -> bool:
+        """The reaction bar was shown to this reader: counted unless it already was today
+        (returns whether it was). Raises the view's own error, if any."""
+        return self._view_writer.submit(View(article_id, reader_id, source)).counted
+
+    async def record_view_async(
+        self, article_id: str, reader_id: str, *, source: str = "api"
+    ) -> ViewOutcome:
+        """`record_view` for the server's event loop."""
+        return await self._view_writer.submit_async(View(article_id, reader_id, source))
+
+    def record_views(self, views: Sequence[View]) -> list[ViewOutcome]:
+        """Write views in order in one transaction (tests and imports give their times);
+        one bad view rejects them all."""
+        results = self._write_views(list(views), all_or_nothing=True)
+        return [r for r in results if isinstance(r, ViewOutcome)]
+
+    def _write_views(
+        self, views: list[View], *, all_or_nothing: bool = False
+    ) -> list[ViewOutcome | ReactionsError]:
+        if not views:
+            return []
+        with self._lock:
+            if self._view_cursor is None:
+                self._view_cursor = self.con.cursor()
+            try:
+                return write_views(
+                    self._view_cursor,
+                    self._state,
+                    views,
+                    hash_reader=self.hash_reader,
+                    all_or_nothing=all_or_nothing,
+                )
+            except duckdb.Error:  # the write failed: read what landed afresh next time
+                self._state.forget()
+                raise
 
     def reaction_bar(self, article_id: str, reader_hash: str | None = None) -> dict[str, Any]:
         """What an article's reaction bar shows (`queries.bar_state`), from the writer's memory
@@ -261,10 +309,32 @@ class Store:
             progress(1.0)
         return range(start, start + len(events))
 
+    def append_views(
+        self,
+        queries: Sequence[tuple[str, Sequence[object]]],
+        *,
+        progress: Callable[[float], None] | None = None,
+    ) -> int:
+        """Append the view rows each query selects (columns as `views.VIEW_COLUMNS`; the
+        synthetic generator makes tens of millions this way, inside DuckDB), then rebuild
+        their rollup — all in one transaction. Returns how many rows were appended."""
+        with self._writing() as cur:
+            before = int(scalar(cur, "SELECT count(*) FROM view_events"))
+            for done, (select_sql, params) in enumerate(queries, start=1):
+                cur.execute(f"INSERT INTO view_events {select_sql}", list(params))
+                if progress:
+                    progress(done / len(queries) * 0.9)
+            rebuild_view_counts(cur)
+            added = int(scalar(cur, "SELECT count(*) FROM view_events")) - before
+        if progress:
+            progress(1.0)
+        return added
+
     def rebuild_derived(self) -> None:
-        """Recompute every derived table from the event log."""
+        """Recompute every derived table from the event logs."""
         with self._writing() as cur:
             rebuild_current_reactions(cur)
+            rebuild_view_counts(cur)
         self._index_derived()
 
     def _index_derived(self) -> None:

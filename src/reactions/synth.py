@@ -34,6 +34,7 @@ from faker import Faker
 
 from reactions.db import DEFAULT_REACTION_KINDS
 from reactions.store import IDENTITY_BYTES, Store, identity_text
+from reactions.synth_views import append_views, article_rates
 
 KINDS: tuple[str, ...] = tuple(k[0] for k in DEFAULT_REACTION_KINDS)
 
@@ -93,6 +94,8 @@ class Newsroom:
     articles: pd.DataFrame  # columns of the `articles` table
     events: pd.DataFrame  # columns of `reaction_events` except event_id, in time order
     labels: pd.Series  # per event: planted anomaly label, or missing for organic events
+    view_rates: pd.Series  # per article id: reactions per view (views are made on load)
+    seed: int
 
 
 ProgressFn = Callable[[str, float], None]
@@ -104,10 +107,18 @@ def _no_progress(stage: str, fraction: float) -> None:
 
 def populate(
     store: Store, newsroom: Newsroom, progress: Callable[[float], None] | None = None
-) -> None:
-    """Write a generated newsroom: its articles (upserted), then its events and labels."""
+) -> int:
+    """Write a generated newsroom: its articles (upserted), its events and labels, then the
+    views of the reaction bar that go with them (made in DuckDB: `synth_views`). Returns
+    how many views it wrote."""
+    report = progress or (lambda fraction: None)
     store.upsert_articles(newsroom.articles)
-    store.append_events(newsroom.events, newsroom.labels, progress=progress)
+    events = store.append_events(
+        newsroom.events, newsroom.labels, progress=lambda f: report(f * 0.4)
+    )
+    return append_views(
+        store, newsroom.view_rates, events, newsroom.seed, progress=lambda f: report(0.4 + f * 0.6)
+    )
 
 
 def load_seed_article() -> dict[str, object]:
@@ -123,9 +134,11 @@ def generate(
     days: int = 90,
     seed: int = 7,
     end: datetime | None = None,
+    views: bool = True,
     progress: ProgressFn = _no_progress,
 ) -> Newsroom:
-    """Generate a newsroom. `end` (naive UTC) is the newest instant; default: this hour."""
+    """Generate a newsroom. `end` (naive UTC) is the newest instant; default: this hour.
+    Without `views`, no views of the reaction bar are made (and no rates can be shown)."""
     if articles < 1:
         raise ValueError("articles must be at least 1")
     if events < 0:
@@ -141,7 +154,8 @@ def generate(
     frame = _articles(rng, fake, articles, days, end)
     progress("articles", 1.0)
     event_frame, labels = _events(rng, frame, events, end, progress)
-    return Newsroom(articles=frame, events=event_frame, labels=labels)
+    rates = article_rates(rng, frame) if views else pd.Series(dtype=float)
+    return Newsroom(frame, event_frame, labels, rates, seed)
 
 
 # --- articles ------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import duckdb
 
@@ -128,6 +128,9 @@ class WriterState:
     readers: OrderedDict[str, ReaderState] = field(default_factory=OrderedDict)
     dirty: set[str] = field(default_factory=set)  # readers whose rows await `settle`
     known: KnownReaders | None = None  # loaded by the first lookup that needs it
+    # Views already counted on one UTC day (views.py): the day, and a key per reader+article.
+    viewed_day: date | None = None
+    viewed_keys: set[int] = field(default_factory=set)
     # Bumped by every forget(): a Store's TapTables from an older generation are remade (a
     # rebuild replaces the derived table its appender points at).
     generation: int = 0
@@ -139,6 +142,7 @@ class WriterState:
         self.readers = OrderedDict()
         self.dirty = set()
         self.known = None
+        self.viewed_day, self.viewed_keys = None, set()
         self.generation += 1
 
     def article_counts(self, cur: duckdb.DuckDBPyConnection, article_id: str) -> dict[str, int]:

@@ -65,7 +65,19 @@
     fetch(url).then(function (r) { return r.json(); }).then(function (state) {
       if (state.error) { fail(el, state.error); return; }
       render(el, state);
+      view(id, reader);
     }).catch(function (e) { fail(el, String(e)); });
+  }
+
+  /* The bar was shown: the denominator of the reaction rate (the server counts one view per
+     reader, article and day, so reloads do not inflate it). */
+  function view(id, reader) {
+    var body = { article_id: id };
+    if (reader) { body.reader_id = reader; }
+    fetch(base + "/api/v1/views", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body), keepalive: true
+    }).catch(function () { /* a lost view must not disturb the reader */ });
   }
 
   function tap(el, kind) {

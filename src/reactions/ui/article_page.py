@@ -10,12 +10,13 @@ import pandas as pd
 import streamlit as st
 
 from reactions import charts, dashboard
+from reactions.dashboard import per_100_views
 from reactions.export import file_name
 from reactions.stats import FEW_REACTIONS, lift, wilson_interval
 from reactions.ui import data
 from reactions.ui.context import PageContext, page_context
 from reactions.ui.downloads import table_button
-from reactions.ui.format import local
+from reactions.ui.format import local, rate_text
 
 
 def render() -> None:
@@ -47,6 +48,7 @@ def live_detail(ctx: PageContext, info: dict[str, Any]) -> None:
         f"Standing reactions added {ctx.filters.describe_range()}"
         + (f", kinds: {', '.join(ctx.filters.kinds)}" if ctx.filters.kinds else "")
     )
+    engagement(ctx, info["article_id"], total)
     if total == 0:
         st.info("No reactions to this article in this range.")
         return
@@ -82,7 +84,37 @@ def live_detail(ctx: PageContext, info: dict[str, Any]) -> None:
         file_name(f"article-{info['article_id']}-since-publication", ctx.filters, "csv"),
         key="download_timeline",
     )
+    rate_chart(ctx, info["article_id"], timeline)
     transitions(ctx, info["article_id"])
+
+
+def engagement(ctx: PageContext, article_id: str, total: int) -> None:
+    """Reactions, views of the bar and the rate, in the same range."""
+    views = dashboard.article_views(ctx.cur, ctx.filters, article_id)
+    rate = per_100_views(total, views)
+    cols = st.columns(3)
+    cols[0].metric("Reactions", f"{total:,}")
+    cols[1].metric("Views", f"{views:,}", help="Times the reaction bar was shown to a reader.")
+    interval = None
+    if views:
+        low, high = wilson_interval(min(total, views), views)
+        interval = f"95 % interval {float(low) * 100:.2f}–{float(high) * 100:.2f}"
+    cols[2].metric("Reactions per 100 views", rate_text(rate), help=interval)
+
+
+def rate_chart(ctx: PageContext, article_id: str, timeline: pd.DataFrame) -> None:
+    views = dashboard.article_view_timeline(ctx.cur, ctx.filters, article_id)
+    if views.empty:
+        st.caption("No views of the reaction bar recorded in this range: no rate to show.")
+        return
+    per_hour = dashboard.rate_by_hour(timeline, views)
+    st.plotly_chart(charts.rate_since_publication(per_hour), width="stretch")
+    table_button(
+        "This chart's data (CSV)",
+        lambda: per_hour,
+        file_name(f"article-{article_id}-rate-since-publication", ctx.filters, "csv"),
+        key="download_rate",
+    )
 
 
 def header(info: dict[str, Any], tz: str) -> None:

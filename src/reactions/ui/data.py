@@ -51,13 +51,15 @@ def top(db: str, f: Filters, kind_ids: tuple[str, ...]) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
-def topics(db: str, f: Filters) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+def topics(db: str, f: Filters) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.Series]:
+    """Per topic: counts per kind, trend, the previous period's totals, and views."""
     cur = _cur()
     f = dashboard.effective(cur, f)
     return (
         dashboard.topic_counts(cur, f),
         dashboard.topic_trend(cur, f),
         dashboard.previous_topic_totals(cur, f),
+        dashboard.topic_views(cur, f),
     )
 
 

@@ -24,6 +24,11 @@ def sentiment(value: float | None) -> str:
     return "–" if value is None else f"{value:+.2f}"
 
 
+def rate_text(value: float | None) -> str:
+    """Reactions per 100 views; "–" without views."""
+    return "–" if value is None else f"{value:.2f}"
+
+
 def local(ts: datetime | pd.Timestamp | None, tz: str) -> pd.Timestamp | None:
     """A naive UTC timestamp as naive local time in `tz` (for display columns)."""
     if ts is None or pd.isna(ts):

@@ -11,13 +11,20 @@ import streamlit as st
 from reactions import charts
 from reactions.alerts import AlertRule
 from reactions.config import Settings
-from reactions.stats import FEW_REACTIONS, conservative_share, wilson_interval
+from reactions.stats import (
+    FEW_REACTIONS,
+    FEW_VIEWS,
+    conservative_rate,
+    conservative_share,
+    wilson_interval,
+)
 from reactions.ui import data
 from reactions.ui.context import PageContext, page_context, page_header
 from reactions.ui.downloads import dataset_button
-from reactions.ui.format import delta, local_column, sentiment
+from reactions.ui.format import delta, local_column, rate_text, sentiment
 
 TOTAL = "total"
+RATE = "rate"
 
 
 def render() -> None:
@@ -30,7 +37,7 @@ def render() -> None:
 def live(ctx: PageContext) -> None:
     f = ctx.filters
     now, before = data.kpis(ctx.db, f)
-    cols = st.columns(4)
+    cols = [*st.columns(3), *st.columns(3)]
     cols[0].metric(
         "Reactions",
         f"{now.reactions:,}",
@@ -51,6 +58,19 @@ def live(ctx: PageContext) -> None:
         sentiment(now.net_sentiment),
         delta(now.net_sentiment, before.net_sentiment if before else None, points=True),
         help="Mean sentiment of the reactions: +1 all positive kinds, −1 all negative.",
+    )
+    cols[4].metric(
+        "Views",
+        f"{now.views:,}",
+        delta(now.views, before.views if before else None),
+        help="Times the reaction bar was shown to a reader (once per reader, article and day).",
+    )
+    cols[5].metric(
+        "Reactions per 100 views",
+        rate_text(now.rate),
+        delta(now.rate, before.rate if before else None),
+        help="The reaction rate: reactions in this view per 100 views of the bar on the same "
+        "articles in the same range. It tells strong feeling from big traffic.",
     )
     if before is not None:
         st.caption(f"Changes compare with {f.previous().describe_range()}.")  # type: ignore[union-attr]
@@ -106,7 +126,7 @@ def _mix_chart(ctx: PageContext) -> None:
 
 
 def _sort_options(ctx: PageContext) -> dict[str, str]:
-    options = {TOTAL: "Total reactions"}
+    options = {TOTAL: "Total reactions", RATE: "Reactions per 100 views (conservative)"}
     for kind in ctx.style.order:
         options[f"{kind}:count"] = f"{ctx.style.names[kind]} — count"
         options[f"{kind}:share"] = f"{ctx.style.names[kind]} — share (conservative)"
@@ -123,8 +143,9 @@ def _top_table(ctx: PageContext) -> None:
         format_func=lambda o: options[o],
         index=list(options).index(wanted) if wanted in options else 0,
         key="top_sort",
-        help="Shares rank by the low end of their 95 % interval, so an article "
-        "with 3 reactions cannot top one with 3,000.",
+        help="Shares and rates rank by the low end of their 95 % interval, so an article "
+        "with 3 reactions cannot top one with 3,000, nor 2 reactions from 3 views one with "
+        "300 from 6,000.",
     )
     if sort != TOTAL:
         st.query_params["sort"] = sort
@@ -143,11 +164,17 @@ def _top_table(ctx: PageContext) -> None:
             f"Published ({ctx.filters.tz})", format="YYYY-MM-DD HH:mm"
         ),
         TOTAL: st.column_config.NumberColumn("Reactions", format="localized"),
+        "views": st.column_config.NumberColumn("Views", format="localized"),
+        RATE: st.column_config.NumberColumn(
+            "Per 100 views", format="%.2f", help="Reactions per 100 views of the bar"
+        ),
         "mix": st.column_config.BarChartColumn(
             "Mix", y_min=0, y_max=1, help="Share of each kind, in legend order"
         ),
     }
-    if sort != TOTAL:
+    if sort == RATE:
+        columns["interval"] = st.column_config.TextColumn("95 % interval (per 100 views)")
+    elif sort != TOTAL:
         kind = sort.split(":")[0]
         columns["share"] = st.column_config.NumberColumn(
             f"{ctx.style.names[kind]} share", format="%.1f%%"
@@ -166,6 +193,11 @@ def _top_table(ctx: PageContext) -> None:
     columns["few"] = st.column_config.CheckboxColumn(
         "Few reactions", help=f"Fewer than {FEW_REACTIONS}: shares are uncertain"
     )
+    if sort == RATE:
+        columns["few_views"] = st.column_config.CheckboxColumn(
+            "Few views",
+            help=f"Fewer than {FEW_VIEWS}: the rate is uncertain, so it ranks after the rest",
+        )
     event = st.dataframe(
         shown[list(columns)],
         column_config=columns,
@@ -195,7 +227,7 @@ def with_previous(shown: pd.DataFrame, ctx: PageContext, sort: str) -> pd.DataFr
     previous = ctx.filters.previous()
     if previous is None or shown.empty:
         return shown
-    column = TOTAL if sort == TOTAL else sort.split(":")[0]
+    column = TOTAL if sort in (TOTAL, RATE) else sort.split(":")[0]
     before = data.top(ctx.db, previous, ctx.style.order)
     earlier = (
         before.set_index("article_id")[column] if not before.empty else pd.Series(dtype="int64")
@@ -219,8 +251,19 @@ def ranked_articles(table: pd.DataFrame, ctx: PageContext, sort: str) -> pd.Data
     totals = out[TOTAL].to_numpy()
     out["mix"] = list(np.divide(out[kinds].to_numpy(), np.maximum(totals, 1)[:, None]))
     out["few"] = totals < FEW_REACTIONS
+    views = out["views"].to_numpy()
+    out[RATE] = np.where(views > 0, totals / np.maximum(views, 1) * 100, np.nan)
     if sort == TOTAL:
         return out.sort_values([TOTAL, "article_id"], ascending=[False, True])
+    if sort == RATE:
+        out["few_views"] = views < FEW_VIEWS
+        low, high = wilson_interval(np.minimum(totals, views), views)
+        out["interval"] = [
+            f"{lo * 100:.2f}–{hi * 100:.2f}" if n else "no views"
+            for lo, hi, n in zip(low, high, views, strict=True)
+        ]
+        out["rank_key"] = conservative_rate(totals, views)
+        return out.sort_values(["rank_key", TOTAL, "article_id"], ascending=[False, False, True])
     kind, how = sort.split(":")
     low, high = wilson_interval(out[kind], totals)
     out["share"] = out[kind] / np.maximum(totals, 1) * 100

@@ -12,6 +12,7 @@ import streamlit as st
 from reactions import dashboard
 from reactions.errors import ReactionsError
 from reactions.identity import reader_identity
+from reactions.limits import is_bot
 from reactions.queries import reaction_kinds
 from reactions.store import Store
 from reactions.ui import data
@@ -36,6 +37,22 @@ def render() -> None:
     if not embed or st.toggle("Show the article", key="show_article"):
         article(info, tz)
     reaction_bar(store, info["article_id"])
+    _count_view(store, info["article_id"])
+
+
+def _count_view(store: Store, article_id: str) -> None:
+    """The bar was shown: one view, the denominator of the reaction rate. Once per session
+    and article (reruns after a tap are the same view; the store also counts a reader once
+    a day), and never for a crawler."""
+    seen = st.session_state.setdefault("viewed_articles", set())
+    agent = st.context.headers.get("User-Agent")
+    if article_id in seen or is_bot(agent if isinstance(agent, str) else None):
+        return
+    try:
+        store.record_view(article_id, _identity(), source="widget")
+    except ReactionsError:
+        return  # a lost view must not disturb the reader
+    seen.add(article_id)
 
 
 def article(info: dict[str, Any], tz: str) -> None:

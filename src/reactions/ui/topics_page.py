@@ -1,15 +1,18 @@
-"""Topics: which topic draws which reaction, and each topic's volume and trend."""
+"""Topics: which topic draws which reaction, how strongly each topic's readers react (the
+rate per 100 views), and each topic's volume and trend."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from reactions import charts
 from reactions.dashboard import wide_counts
 from reactions.export import file_name
+from reactions.stats import wilson_interval
 from reactions.ui import data
 from reactions.ui.context import PageContext, page_context, page_header
 from reactions.ui.downloads import table_button
@@ -24,7 +27,7 @@ def render() -> None:
 
 @st.fragment(run_every=data.REFRESH_SECONDS)
 def live_topics(ctx: PageContext) -> None:
-    counts, trend, previous = data.topics(ctx.db, ctx.filters)
+    counts, trend, previous, views = data.topics(ctx.db, ctx.filters)
     if counts.empty:
         st.info("No reactions in this range. Widen the dates or clear a filter.")
         return
@@ -38,8 +41,12 @@ def live_topics(ctx: PageContext) -> None:
         file_name("topics", ctx.filters, "csv"),
         key="download_heatmap",
     )
+    table = topic_table(wide, trend, previous, views, ctx.style)
+    if table["views"].sum():
+        st.plotly_chart(charts.topic_rates(table), width="stretch")
+    else:
+        st.caption("No views of the reaction bar recorded in this range: no rates to compare.")
     st.subheader("Volume and trend")
-    table = topic_table(wide, trend, previous, ctx.style)
     st.dataframe(table, hide_index=True, column_config=_columns(ctx.filters.interval))
     table_button(
         "This table (CSV)",
@@ -60,9 +67,16 @@ def topic_shares(wide: pd.DataFrame, shares: pd.DataFrame) -> pd.DataFrame:
 
 
 def topic_table(
-    wide: pd.DataFrame, trend: pd.DataFrame, previous: pd.Series, style: charts.KindStyle
+    wide: pd.DataFrame,
+    trend: pd.DataFrame,
+    previous: pd.Series,
+    views: pd.Series,
+    style: charts.KindStyle,
 ) -> pd.DataFrame:
     kinds = list(style.order)
+    seen = views.reindex(wide.index, fill_value=0).to_numpy()
+    reactions = wide["total"].to_numpy()
+    low, high = wilson_interval(np.minimum(reactions, seen), seen)
     series = trend.pivot_table(
         index="topic", columns="bucket", values="reactions", aggfunc="sum"
     ).fillna(0)
@@ -70,7 +84,11 @@ def topic_table(
     return pd.DataFrame(
         {
             "topic": wide.index,
-            "reactions": wide["total"].to_numpy(),
+            "reactions": reactions,
+            "views": seen,
+            "rate": np.where(seen > 0, reactions / np.maximum(seen, 1) * 100, np.nan),
+            "rate_low": low * 100,
+            "rate_high": high * 100,
             "change": [
                 delta(float(t), float(previous.get(topic, 0)) or None)
                 for topic, t in zip(wide.index, wide["total"], strict=True)
@@ -85,6 +103,12 @@ def _columns(interval: str) -> dict[str, Any]:
     return {
         "topic": "Topic",
         "reactions": st.column_config.NumberColumn("Reactions", format="localized"),
+        "views": st.column_config.NumberColumn("Views", format="localized"),
+        "rate": st.column_config.NumberColumn(
+            "Per 100 views", format="%.2f", help="Reactions per 100 views of the bar"
+        ),
+        "rate_low": None,
+        "rate_high": None,
         "change": st.column_config.TextColumn("vs previous period"),
         "most common": "Most common reaction",
         "trend": st.column_config.LineChartColumn(f"Reactions per {interval}", y_min=0),

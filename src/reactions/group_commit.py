@@ -1,6 +1,7 @@
-"""Group commit: one writer thread per Store takes every queued tap, writes them in one
-transaction, and only then answers each caller — so concurrent taps share a commit and
-nothing is acknowledged before it is durable.
+"""Group commit: one writer thread takes every queued item (a reader's tap, a view of the
+reaction bar), writes them in one statement or transaction, and only then answers each
+caller — so concurrent writes share a commit and nothing is acknowledged before it is
+durable. A Store runs one writer for taps and one for views.
 
 Callers are threads (Streamlit's script runs: `submit` blocks) or coroutines on the server's
 event loop (the JSON API: `submit_async` awaits). The event loop needs no thread pool for a
@@ -17,65 +18,74 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from reactions.errors import ReactionsError
-from reactions.taps import SETTLE_SECONDS, Tap, TapOutcome
+from reactions.taps import SETTLE_SECONDS
 
 _LOG = logging.getLogger(__name__)
 
-# Taps per transaction: bounds the statement size and the wait of the last tap in a batch.
+# Items per batch: bounds the statement size and the wait of the last item in a batch.
 MAX_BATCH = 500
 # How long a batch may wait to fill up to the recent peak (measured: 1–4 ms all fill batches
 # of 8 API clients; 2 ms gave the best throughput).
 LINGER_SECONDS = 0.002
 
-BatchWriter = Callable[[list[Tap]], list[TapOutcome | ReactionsError]]
+ItemT = TypeVar("ItemT")
+OutcomeT = TypeVar("OutcomeT")
 
 
 @dataclass
-class _Pending:
-    tap: Tap
+class _Pending(Generic[ItemT, OutcomeT]):
+    item: ItemT
     future: asyncio.Future[None] | None = None  # set for submit_async
     written: threading.Event | None = None  # set for submit
-    outcome: TapOutcome | None = None
+    outcome: OutcomeT | None = None
     error: BaseException | None = None
 
-    def result(self) -> TapOutcome:
+    def result(self) -> OutcomeT:
         if self.error is not None:
             raise self.error
         assert self.outcome is not None
         return self.outcome
 
 
-class TapWriter:
-    """Serializes every tap of one Store through a single thread, in batches."""
+class GroupCommitWriter(Generic[ItemT, OutcomeT]):
+    """Serializes every write of one kind through a single thread, in batches.
+
+    `write_batch` writes a batch and returns per item its outcome or its own error; `idle`
+    runs whenever the queue has been empty for SETTLE_SECONDS (taps settle their derived
+    table then)."""
 
     def __init__(
-        self, write_batch: BatchWriter, settle: Callable[[], None], name: str = "tap-writer"
+        self,
+        write_batch: Callable[[list[ItemT]], list[OutcomeT | ReactionsError]],
+        idle: Callable[[], None],
+        name: str,
     ) -> None:
         self._write_batch = write_batch
-        self._settle = settle  # run when idle: brings the derived table up to the log
+        self._idle = idle
         self._name = name
         self._cond = threading.Condition()
-        self._queue: list[_Pending] = []
+        self._queue: list[_Pending[ItemT, OutcomeT]] = []
         self._thread: threading.Thread | None = None
         self._closed = False
         self._recent_sizes: list[int] = []  # the last few batch sizes: how many write at once
 
-    def submit(self, tap: Tap) -> TapOutcome:
-        """Queue a tap and block until the transaction that holds it has committed."""
-        pending = _Pending(tap, written=threading.Event())
+    def submit(self, item: ItemT) -> OutcomeT:
+        """Queue an item and block until the write that holds it has committed."""
+        pending: _Pending[ItemT, OutcomeT] = _Pending(item, written=threading.Event())
         self._enqueue(pending)
         assert pending.written is not None
         pending.written.wait()
         return pending.result()
 
-    async def submit_async(self, tap: Tap) -> TapOutcome:
-        """Queue a tap and await its commit without blocking the event loop."""
+    async def submit_async(self, item: ItemT) -> OutcomeT:
+        """Queue an item and await its commit without blocking the event loop."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        pending = _Pending(tap, future=future)
+        pending: _Pending[ItemT, OutcomeT] = _Pending(item, future=future)
         self._enqueue(pending)
-        # A client that hangs up cancels this wait, not its tap: the writer still writes it
+        # A client that hangs up cancels this wait, not its write: the writer still writes it
         # and skips the cancelled future (see _resolve).
         await future
         return pending.result()
@@ -89,7 +99,7 @@ class TapWriter:
         if thread is not None and thread is not threading.current_thread():
             thread.join()
 
-    def _enqueue(self, pending: _Pending) -> None:
+    def _enqueue(self, pending: _Pending[ItemT, OutcomeT]) -> None:
         with self._cond:
             if self._closed:
                 raise RuntimeError("the store is closed")
@@ -112,15 +122,15 @@ class TapWriter:
             if batch:
                 self._write(batch)
                 continue
-            try:  # idle for SETTLE_SECONDS (or closing): settle what the last batches changed
-                self._settle()
+            try:  # idle for SETTLE_SECONDS (or closing)
+                self._idle()
             except Exception:
-                _LOG.exception("settling the derived table failed")
+                _LOG.exception("%s: idle work failed", self._name)
             if closed:
                 return
 
     def _linger(self) -> None:
-        """With several callers about, wait briefly until as many taps are queued as the recent
+        """With several callers about, wait briefly until as many items are queued as the recent
         peak. Callers answered together come back together; without this, 8 API clients
         settled into alternating batches of 4 that cost nearly as much each as one of 8."""
         target = min(max(self._recent_sizes, default=1), MAX_BATCH)
@@ -133,14 +143,14 @@ class TapWriter:
                 return
             self._cond.wait(remaining)
 
-    def _write(self, batch: list[_Pending]) -> None:
+    def _write(self, batch: list[_Pending[ItemT, OutcomeT]]) -> None:
         try:
-            results: list[TapOutcome | BaseException] = list(
-                self._write_batch([p.tap for p in batch])
+            results: list[OutcomeT | BaseException] = list(
+                self._write_batch([p.item for p in batch])
             )
-        except BaseException as exc:  # the transaction failed: every tap in it failed
+        except BaseException as exc:  # the write failed: every item in it failed
             results = [exc] * len(batch)
-        waiting: dict[asyncio.AbstractEventLoop, list[_Pending]] = {}
+        waiting: dict[asyncio.AbstractEventLoop, list[_Pending[ItemT, OutcomeT]]] = {}
         for pending, result in zip(batch, results, strict=True):
             if isinstance(result, BaseException):
                 pending.error = result
@@ -155,7 +165,7 @@ class TapWriter:
                 loop.call_soon_threadsafe(_resolve, pendings)
 
 
-def _resolve(pendings: list[_Pending]) -> None:
+def _resolve(pendings: list[_Pending[ItemT, OutcomeT]]) -> None:
     for pending in pendings:
         if pending.future is not None and not pending.future.done():
             pending.future.set_result(None)
