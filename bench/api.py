@@ -21,6 +21,7 @@ UNLIMITED = {
     "REACTIONS_TAPS_PER_READER_MINUTE": "100000000",
 }
 Body = Callable[[int, int], dict[str, Any]]
+TAPS, VIEWS = "/api/v1/reactions", "/api/v1/views"
 
 
 def _articles(db: Path) -> list[str]:
@@ -32,8 +33,9 @@ def _articles(db: Path) -> list[str]:
     return [r[0] for r in rows]
 
 
-def workloads(articles: list[str]) -> dict[str, tuple[Body, bool]]:
-    """name -> (body for client c's i-th tap, keep-alive). Tags keep runs from sharing readers."""
+def workloads(articles: list[str]) -> dict[str, tuple[str, Body, bool]]:
+    """name -> (route, body for client c's i-th request, keep-alive). Tags keep runs from
+    sharing readers."""
     tag = f"{time.time():.0f}"
 
     def new_readers(c: int, i: int) -> dict[str, Any]:
@@ -52,24 +54,32 @@ def workloads(articles: list[str]) -> dict[str, tuple[Body, bool]]:
             "reader_id": f"back-{tag}-{c}-{i % 25}",
         }
 
+    def views(c: int, i: int) -> dict[str, Any]:
+        # a reader scrolling through stories: every view a new (reader, article) pair
+        return {
+            "article_id": articles[(c * 31 + i) % len(articles)],
+            "reader_id": f"viewer-{tag}-{c}-{i}",
+        }
+
     return {
-        "new readers, kept-alive connections": (new_readers, True),
-        "returning readers (undo, switch), kept-alive": (returning_readers, True),
-        "new readers, a new connection per tap": (new_readers, False),
+        "new readers, kept-alive connections": (TAPS, new_readers, True),
+        "returning readers (undo, switch), kept-alive": (TAPS, returning_readers, True),
+        "new readers, a new connection per tap": (TAPS, new_readers, False),
+        "views of the bar, kept-alive connections": (VIEWS, views, True),
     }
 
 
 def api_throughput(
     db: Path, workdir: Path, clients: int = 8, per_client: int = 1_000
 ) -> dict[str, float]:
-    """Taps per second for each workload, on a copy of `db`; every tap must be accepted."""
+    """Requests per second for each workload, on a copy of `db`; every one must be accepted."""
     copy = workdir / "bench-api.duckdb"
     shutil.copy(db, copy)
     articles = _articles(copy)
     rates: dict[str, float] = {}
     with live_server(copy, UNLIMITED) as base:
-        url = f"{base}/api/v1/reactions"
-        for name, (body, keep_alive) in workloads(articles).items():
+        for name, (route, body, keep_alive) in workloads(articles).items():
+            url = f"{base}{route}"
 
             def warm_body(c: int, i: int, body: Body = body) -> dict[str, Any]:
                 return body(c, per_client + i)  # readers the measured run does not use

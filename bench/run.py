@@ -58,14 +58,16 @@ def fmt_s(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
 
 
-def build(path: Path, events: int, articles: int) -> float:
+def build(path: Path, events: int, articles: int, *, views: bool) -> tuple[float, int]:
+    """Generate and load a demo database: (seconds, views written)."""
     for suffix in ("", ".wal"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     start = time.perf_counter()
     store = Store.open(path)
-    populate(store, generate(articles=articles, events=events, days=90, seed=7, end=END))
+    newsroom = generate(articles=articles, events=events, days=90, seed=7, end=END, views=views)
+    written = populate(store, newsroom)
     store.close()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, written
 
 
 # The core aggregates, as the product computes them …
@@ -170,22 +172,27 @@ def main() -> None:
     rows: list[Row] = []
     print(f"machine: {machine()}", flush=True)
 
+    # The 1M demo carries its views (20–200 per reaction: tens of millions); the large one
+    # does not — its hundreds of millions of views would not fit the 30 s build target, and
+    # the DESIGN.md targets are about reaction events.
     small_db = workdir / "bench-1m.duckdb"
-    seconds = build(small_db, 1_000_000, 500)
-    rows.append(Row("demo data: generate + load", "1M events", fmt_s(seconds)))
-    print(f"  1M built in {seconds:.1f} s", flush=True)
+    seconds, views = build(small_db, 1_000_000, 500, views=True)
+    small = f"1M events + {views / 1e6:.0f}M views"
+    rows.append(Row("demo data: generate + load", small, fmt_s(seconds)))
+    print(f"  {small} built in {seconds:.1f} s", flush=True)
 
     large_db = workdir / f"bench-{large // 1_000_000}m.duckdb"
-    seconds = build(large_db, large, 2_000)
+    seconds, _ = build(large_db, large, 2_000, views=False)
+    large_label = f"{large / 1e6:.0f}M events, no views"
     rows.append(
         Row(
             "demo data: generate + load",
-            f"{large / 1e6:.0f}M events",
+            large_label,
             fmt_s(seconds),
             "≤ 30 s" if large == 10_000_000 else "",
         )
     )
-    print(f"  {large / 1e6:.0f}M built in {seconds:.1f} s", flush=True)
+    print(f"  {large_label} built in {seconds:.1f} s", flush=True)
 
     con = duckdb.connect(str(large_db), read_only=True)
     for name, sql in QUERIES.items():
@@ -205,7 +212,7 @@ def main() -> None:
     con.close()
 
     pages.quiet()
-    for label, db in (("1M", small_db), (f"{large // 1_000_000}M", large_db)):
+    for label, db in ((small, small_db), (large_label, large_db)):
         article = pages.busiest_article(db)
         for name, page, query in (
             ("overview, last 7 days", None, {}),
@@ -214,7 +221,7 @@ def main() -> None:
             ("topics, last 30 days", "views/topics.py", {"range": "30d"}),
         ):
             times = pages.page_times(db, page, query, {"id": article} if page else None)
-            target = "≤ 300 ms" if label == "10M" else ""
+            target = "≤ 300 ms" if label.startswith("10M") or "views" in label else ""
             naive_time = ""
             ratio = ""
             if name == "overview, last 7 days":
@@ -223,7 +230,7 @@ def main() -> None:
             rows.append(
                 Row(
                     f"page: {name} (cold)",
-                    f"{label} events",
+                    label,
                     pages.median_ms(times),
                     target,
                     naive_time,
@@ -237,7 +244,7 @@ def main() -> None:
     rows.append(
         Row(
             "reader taps, 8 threads × 1,000 (in process)",
-            "1M events",
+            small,
             f"{rate:,.0f} /s",
             "",
         )
@@ -247,7 +254,7 @@ def main() -> None:
     rows.append(
         Row(
             "integrity: planted bursts found / organic flagged",
-            "1M events",
+            small,
             f"{found.recall:.1%} / {found.organic_rate:.2%} ({fmt_s(seconds)})",
             "≥ 90 % / ≤ 2 %",
         )
@@ -255,13 +262,14 @@ def main() -> None:
     print(f"  integrity: recall {found.recall:.1%}, precision {found.precision:.1%}", flush=True)
 
     for name, rate in api.api_throughput(small_db, workdir).items():
+        what = "views" if name.startswith("views") else "reader taps"
         rows.append(
             Row(
-                f"reader taps via HTTP API, 8 clients × 1,000: {name}",
-                "1M events",
+                f"{what} via HTTP API, 8 clients × 1,000: {name}",
+                small,
                 f"{rate:,.0f} /s",
                 # the issue's target is for kept-alive clients, as browsers and widget.js are
-                "≥ 1,000 /s" if "kept-alive" in name else "",
+                "≥ 1,000 /s" if "kept-alive" in name and what == "reader taps" else "",
             )
         )
         print(f"  API {name}: {rate:,.0f} /s", flush=True)
@@ -270,7 +278,7 @@ def main() -> None:
     rows.append(
         Row(
             "raw export to CSV (CLI)",
-            f"{large / 1e6:.0f}M events",
+            large_label,
             f"{fmt_s(seconds)}, peak {peak:,.0f} MiB",
             "≤ 10 s, memory flat",
         )

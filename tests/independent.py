@@ -149,7 +149,7 @@ def wilson_low(k: float, n: float, z: float = 1.959964) -> float:
     p = k / n
     centre = p + z * z / (2 * n)
     spread = z * ((p * (1 - p) + z * z / (4 * n)) / n) ** 0.5
-    return max(0.0, (centre - spread) / (1 + z * z / n))
+    return max(0.0, float((centre - spread) / (1 + z * z / n)))
 
 
 def kpis(rows: pd.DataFrame, sentiment: dict[str, int]) -> tuple[int, int, int, float | None]:

@@ -4,6 +4,7 @@ skipping it. Screenshots land in screenshots/ (git-ignored) for people to look a
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
@@ -12,8 +13,10 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from reactions.store import Store
 from tools.chromium import CHROMIUM, CHROMIUM_ARGS
 from tools.live_server import free_port, live_server, wait_for
 
@@ -26,7 +29,7 @@ if not Path(CHROMIUM).exists():
         raise RuntimeError(f"{CHROMIUM} is missing: .ci/run must install Debian's chromium")
     pytest.skip("no Chromium on this machine (CI installs it)", allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, Response, expect, sync_playwright  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +57,26 @@ def server(
 ) -> Iterator[str]:
     db = tmp_path_factory.mktemp("browser") / "browser.duckdb"
     shutil.copy(demo_db, db)
+    store = Store.open(db)
+    TOKEN.append(store.create_token("browser test").token)
+    store.close()
     with live_server(db, {"REACTIONS_ALLOWED_ORIGINS": news_site[0]}) as base:
         yield base
+
+
+TOKEN: list[str] = []  # an export token for reading the server's numbers back
+
+
+def seed_views(server: str) -> int:
+    """The seed article's views of all time, as the export API reports them."""
+    request = urllib.request.Request(
+        f"{server}/api/v1/export/articles.csv?range=all&flagged=include",
+        headers={"Authorization": f"Bearer {TOKEN[0]}", "User-Agent": "export-check"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        table = pd.read_csv(io.BytesIO(response.read()))
+    views = table.loc[table["article_id"] == SEED, "views"]
+    return int(views.iloc[0])
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +121,21 @@ def test_reader_taps_sees_count_and_highlight_and_keeps_them_after_reload(
     expect(reaction_button(page, "Love")).to_have_attribute("kind", "primary")
 
 
+def test_opening_the_reader_page_counts_one_view_of_the_bar(server: str, browser: Browser) -> None:
+    before = seed_views(server)
+    context = browser.new_context(user_agent="Reader page view test")
+    reader = context.new_page()
+    reader.goto(f"{server}/?article={SEED}")
+    expect(reader.get_by_text("What's Your Reaction?")).to_be_visible(timeout=30_000)
+    reaction_button(reader, "Wow").click()  # a rerun of the same page: the same view
+    expect(reaction_button(reader, "Wow")).to_have_attribute("kind", "primary", timeout=15_000)
+    assert seed_views(server) == before + 1
+    reader.reload()  # the same reader the same day: still one view
+    expect(reader.get_by_text("What's Your Reaction?")).to_be_visible(timeout=30_000)
+    assert seed_views(server) == before + 1
+    context.close()
+
+
 def test_the_json_api_answers_on_the_same_port(server: str) -> None:
     request = urllib.request.Request(
         f"{server}/api/v1/articles/{SEED}/reactions", headers={"User-Agent": "api-check"}
@@ -142,6 +178,34 @@ def test_widget_on_another_site_renders_taps_and_remembers_the_reader(
         "aria-pressed", "false", timeout=10_000
     )
     expect(page.locator('#bar button[data-kind="sad"]')).to_contain_text(f"Sad · {count:,}")
+
+
+def counted_view(response: Response) -> bool:
+    """The widget's POST of a view (not its CORS preflight, whose body never arrives)."""
+    return response.url.endswith("/api/v1/views") and response.request.method == "POST"
+
+
+def test_the_widget_counts_a_view_once_per_reader_and_day(
+    server: str, news_site: tuple[str, Path], browser: Browser
+) -> None:
+    site, root = news_site
+    (root / "viewed.html").write_text(
+        "<!doctype html><meta charset=utf-8><title>Viewed</title>"
+        f'<div id="bar" data-reactions-article="{SEED}"></div>'
+        f'<script src="{server}/widget.js"></script>',
+        encoding="utf-8",
+    )
+    context = browser.new_context(user_agent="Widget view test")
+    page = context.new_page()
+    before = seed_views(server)
+    with page.expect_response(counted_view) as first:
+        page.goto(f"{site}/viewed.html")
+    assert first.value.json() == {"article_id": SEED, "counted": True}
+    with page.expect_response(counted_view) as again:
+        page.reload()  # the same client id (localStorage), the same day
+    assert again.value.json() == {"article_id": SEED, "counted": False}
+    assert seed_views(server) == before + 1
+    context.close()
 
 
 def test_without_login_a_visitor_from_another_machine_gets_only_the_reader_surfaces(

@@ -57,16 +57,18 @@ FUZZ = settings(
 
 
 def content_digest(path: Path) -> str:
-    """Every row of every table, in a fixed order: the database's content (but the export
-    tokens, which the export fuzzing creates for itself)."""
+    """Every row of every table, as a multiset: the database's content (but the export tokens,
+    which the export fuzzing creates for itself). DuckDB hashes each whole row (the table
+    alias is the row) and sums the hashes, so millions of view rows take a moment, not a
+    minute in Python."""
     with connect(path, migrate=False) as con:
         digest = hashlib.sha256()
         for (table,) in con.execute(
             "SELECT table_name FROM information_schema.tables "
             "WHERE table_name <> 'api_tokens' ORDER BY 1"
         ).fetchall():
-            for row in con.execute(f'SELECT * FROM "{table}" ORDER BY ALL').fetchall():
-                digest.update(repr(row).encode())
+            rows = con.execute(f'SELECT count(*), sum(hash(t)::HUGEINT) FROM "{table}" t')
+            digest.update(repr((table, rows.fetchall())).encode())
         return digest.hexdigest()
 
 

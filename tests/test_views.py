@@ -18,7 +18,7 @@ from reactions.store import Store
 from reactions.synth import Newsroom
 from reactions.synth_views import TOPIC_REACTION_RATE
 from reactions.views import View
-from tests.conftest import DEMO_END, run_cli
+from tests.conftest import DEMO_END, make_articles, run_cli
 
 
 def view_rows(s: Store) -> int:
@@ -238,3 +238,23 @@ def test_the_same_seed_gives_the_same_views(tmp_path: Path) -> None:
         s.close()
     assert digests[0] == digests[1]
     assert digests[0][0] > 5_000 * 20
+
+
+def test_a_corrected_publication_time_moves_the_views_hours_since_publication(
+    store: Store,
+) -> None:
+    from reactions import dashboard
+    from reactions.filters import Filters
+
+    store.record_views(
+        [View("budget-vote", f"r{i}", at=datetime(2026, 11, 1, 10, i)) for i in range(5)]
+    )
+    everything = Filters(preset="all")
+    before = dashboard.article_view_timeline(store.cursor(), everything, "budget-vote")
+    assert before.to_dict("records") == [{"hours_since_publish": 2, "views": 5}]  # published 08:00
+    corrected = make_articles("budget-vote")
+    corrected["published_at"] = [pd.Timestamp("2026-11-01 09:30")]
+    store.upsert_articles(corrected)
+    after = dashboard.article_view_timeline(store.cursor(), everything, "budget-vote")
+    assert after.to_dict("records") == [{"hours_since_publish": 0, "views": 5}]
+    assert view_count_mismatches(store.cursor()) == 0

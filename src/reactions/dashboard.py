@@ -164,12 +164,12 @@ def counts_by_article(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFram
 
 
 def wide_counts(long: pd.DataFrame, index: str, kinds: list[str]) -> pd.DataFrame:
-    """Long (index, kind_id, reactions) → one row per index value, a column per kind, and
-    `total`."""
+    """Long (index, kind_id, reactions), one row per index value and kind (a GROUP BY's
+    output) → one row per index value, a column per kind, and `total`."""
     wide = (
-        long.pivot_table(index=index, columns="kind_id", values="reactions", aggfunc="sum")
-        .reindex(columns=kinds)
-        .fillna(0)
+        long.set_index([index, "kind_id"])["reactions"]
+        .unstack(fill_value=0)
+        .reindex(columns=kinds, fill_value=0)
         .astype("int64")
     )
     wide.columns.name = None
@@ -263,15 +263,12 @@ def article_views(cur: duckdb.DuckDBPyConnection, f: Filters, article_id: str) -
 def article_view_timeline(
     cur: duckdb.DuckDBPyConnection, f: Filters, article_id: str
 ) -> pd.DataFrame:
-    """hours_since_publish (whole hours), views — from the view log itself: the rollup's
-    quarter hours do not fall on an article's own hours since publication."""
-    where = view_predicate(f.range_and_kinds(), alias="w", time_column="viewed_at")
+    """hours_since_publish (whole hours), views — in the filter's range."""
+    where = view_predicate(f.range_and_kinds())
     return cur.execute(
         f"""
-        SELECT floor(epoch(w.viewed_at - a.published_at) / 3600)::BIGINT AS hours_since_publish,
-               count(*) AS views
-        FROM view_events w JOIN articles a USING (article_id)
-        WHERE {where.sql} AND w.article_id = ? GROUP BY ALL ORDER BY 1
+        SELECT v.hours_since_publish, sum(v.views)::BIGINT AS views
+        FROM view_counts v WHERE {where.sql} AND v.article_id = ? GROUP BY ALL ORDER BY 1
         """,
         [*where.params, article_id],
     ).df()

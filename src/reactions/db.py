@@ -404,25 +404,33 @@ def catch_up_current_reactions(cur: duckdb.DuckDBPyConnection, *, through: int) 
     return through - after
 
 
-# Views per article and quarter hour (UTC): what every page reads instead of the view log.
-# A quarter hour because every timezone's offset is a multiple of 15 minutes, so local
-# midnights, hours, days and weeks all fall on its boundaries and the rollup answers any of
-# the dashboard's ranges and buckets exactly. Written in the same transaction as the views
-# it counts; a (article, bucket) may have several rows (one per write): readers sum them.
+# Views per article, quarter hour (UTC) and hour since the article's publication: what every
+# page reads instead of the view log. A quarter hour because every timezone's offset is a
+# multiple of 15 minutes, so local midnights, hours, days and weeks all fall on its
+# boundaries and the rollup answers any of the dashboard's ranges and buckets exactly; the
+# hour since publication because the article page plots by it, and a quarter hour straddles
+# at most two of them. Written in the same transaction as the views it counts; a cell may
+# have several rows (one per write): readers sum them. An article whose publication time
+# changes has its cells rebuilt (Store.upsert_articles).
 VIEW_BUCKET_SQL = "time_bucket(INTERVAL 15 MINUTES, {column})"
 VIEW_COUNTS_DDL = """
     CREATE TABLE view_counts (
-        article_id VARCHAR NOT NULL,
-        bucket     TIMESTAMP NOT NULL,    -- start of the quarter hour (UTC)
-        views      BIGINT NOT NULL
+        article_id          VARCHAR NOT NULL,
+        bucket              TIMESTAMP NOT NULL,   -- start of the quarter hour (UTC)
+        hours_since_publish BIGINT NOT NULL,      -- whole hours after published_at
+        views               BIGINT NOT NULL
     )
 """
 
 
 def view_counts_of(source: str) -> str:
     """SELECT of view_counts rows from the view rows of `source` (a table name, ours)."""
-    bucket = VIEW_BUCKET_SQL.format(column="viewed_at")
-    return f"SELECT article_id, {bucket} AS bucket, count(*) AS views FROM {source} GROUP BY ALL"
+    bucket = VIEW_BUCKET_SQL.format(column="v.viewed_at")
+    return (
+        f"SELECT v.article_id, {bucket} AS bucket, "
+        "floor(epoch(v.viewed_at - a.published_at) / 3600)::BIGINT AS hours_since_publish, "
+        f"count(*) AS views FROM {source} v JOIN articles a USING (article_id) GROUP BY ALL"
+    )
 
 
 def rebuild_view_counts(cur: duckdb.DuckDBPyConnection) -> None:

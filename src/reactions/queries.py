@@ -104,15 +104,15 @@ def derived_state_mismatches(cur: duckdb.DuckDBPyConnection) -> int:
 
 
 def view_count_mismatches(cur: duckdb.DuckDBPyConnection) -> int:
-    """How many (article, quarter hour) cells of `view_counts` differ from a recount of the
-    view log. 0 means the rollup is exactly the views' truth."""
+    """How many cells (article, quarter hour, hour since publication) of `view_counts` differ
+    from a recount of the view log. 0 means the rollup is exactly the views' truth."""
     return int(
         scalar(
             cur,
             f"""
             WITH truth AS ({view_counts_of("view_events")}),
-            rollup AS (SELECT article_id, bucket, sum(views) AS views FROM view_counts
-                       GROUP BY ALL),
+            rollup AS (SELECT article_id, bucket, hours_since_publish, sum(views) AS views
+                       FROM view_counts GROUP BY ALL),
             diff AS (
                 (SELECT * FROM truth EXCEPT ALL SELECT * FROM rollup)
                 UNION ALL

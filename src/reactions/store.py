@@ -361,11 +361,18 @@ class Store:
                     "SELECT count(*) FROM articles WHERE article_id IN "
                     "(SELECT article_id FROM incoming_articles)",
                 )
+                moved = "published_at" in articles.columns and scalar(
+                    cur,
+                    "SELECT count(*) FROM incoming_articles i JOIN articles a USING (article_id) "
+                    "WHERE i.published_at IS DISTINCT FROM a.published_at",
+                )
                 columns = ", ".join(articles.columns)
                 cur.execute(
                     f"INSERT OR REPLACE INTO articles ({columns}) "
                     f"SELECT {columns} FROM incoming_articles"
                 )
+                if moved:  # the views' hours since publication moved with it
+                    rebuild_view_counts(cur)
             finally:
                 cur.unregister("incoming_articles")
         return UpsertReport(added=len(articles) - existing, updated=existing)

@@ -1,4 +1,4 @@
-"""Reader taps: what one tap means, and applying a batch of them (`tap_writer` decides what
+"""Reader taps: what one tap means, and applying a batch of them (`group_commit` decides what
 goes into a batch).
 
 DuckDB 2.0 costs about 0.4–2 ms per statement here whatever its size (parsing and planning

@@ -76,8 +76,9 @@
     if (reader) { body.reader_id = reader; }
     fetch(base + "/api/v1/views", {
       method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body), keepalive: true
-    }).catch(function () { /* a lost view must not disturb the reader */ });
+      body: JSON.stringify(body)
+    }).then(function (r) { return r.json(); })
+      .catch(function () { /* a lost view must not disturb the reader */ });
   }
 
   function tap(el, kind) {
