@@ -63,6 +63,10 @@ def test_init_then_demo_then_stats_then_export(tmp_path: Path) -> None:
     assert stats.returncode == 0
     assert "articles            31" in stats.stdout
     assert "events              25,000" in stats.stdout
+    # the demo's views, as many as the stats line and the demo's own report say
+    reported = demo.stdout.split(" events and ")[1].split(" views")[0]
+    assert f"views of the bar    {reported}  (" in stats.stdout
+    assert "reactions per 100 views" in stats.stdout
 
     assert "integrity scan:" in demo.stdout  # the planted bursts are flagged from the start
     out = tmp_path / "events.csv"

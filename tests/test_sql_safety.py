@@ -72,7 +72,6 @@ ALLOWED = {
     "source": "db.view_counts_of: one of our table names ('view_events', 'incoming_views')",
     "bucket": "db.VIEW_BUCKET_SQL of the constant column viewed_at",
     "view_counts_of('view_events')": "a constant query over our own table",
-    "view_counts_of('incoming_views')": "a constant query over the batch we registered",
     "local_bucket(f, 'v.bucket')": "interval from INTERVALS, zone from zoneinfo, our column",
     "select_sql": "Store.append_views: synth_views' constant query (values are bound)",
     "LOOKED_BEFORE_SECONDS * 1000000": "numeric constants",

@@ -255,7 +255,7 @@ def import_articles_command(db_path: Path | None, file: Path, fmt: str | None) -
 @cli.command(epilog=EPILOG_EXAMPLES["stats"])
 @db_option
 def stats(db_path: Path | None) -> None:
-    """Summarize the database: articles, events, readers and the current reaction mix."""
+    """Summarize the database: articles, events, readers, views and the current reaction mix."""
     from reactions.queries import database_summary
 
     with _open_store(db_path) as store:
@@ -270,6 +270,12 @@ def stats(db_path: Path | None) -> None:
     click.echo(f"events              {summary.events:,}  ({span})")
     click.echo(f"readers             {summary.readers:,}")
     click.echo(f"current reactions   {summary.current_reactions:,}")
+    rate = (
+        f"  ({100 * summary.current_reactions / summary.views:.2f} reactions per 100 views)"
+        if summary.views
+        else ""
+    )
+    click.echo(f"views of the bar    {summary.views:,}{rate}")
     for row in summary.by_kind.itertuples():
         click.echo(f"  {row.emoji}  {row.label:<9} {row.current:>12,}  {row.share:6.1%}")
 

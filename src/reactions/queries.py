@@ -53,6 +53,7 @@ class DatabaseSummary:
     first_event: pd.Timestamp | None
     last_event: pd.Timestamp | None
     by_kind: pd.DataFrame  # kind_id, emoji, label, current (count), share
+    views: int = 0  # of the reaction bar, all time (from the rollup)
 
 
 def database_summary(cur: duckdb.DuckDBPyConnection) -> DatabaseSummary:
@@ -77,6 +78,7 @@ def database_summary(cur: duckdb.DuckDBPyConnection) -> DatabaseSummary:
         first_event=pd.Timestamp(first) if first is not None else None,
         last_event=pd.Timestamp(last) if last is not None else None,
         by_kind=by_kind,
+        views=int(scalar(cur, "SELECT coalesce(sum(views), 0) FROM view_counts")),
     )
 
 

@@ -45,7 +45,7 @@ from reactions.taps import (
     write_batch,
 )
 from reactions.tokens import NewToken, check_name, new_token
-from reactions.views import View, ViewOutcome, write_views
+from reactions.views import View, ViewOutcome, ViewTables, write_views
 
 _APPEND_CHUNK = 1_000_000
 # Reader and network hashes keep 72 bits: 12 base64url characters, which DuckDB stores inline
@@ -108,7 +108,7 @@ class Store:
         self._view_writer: GroupCommitWriter[View, ViewOutcome] = GroupCommitWriter(
             self._write_views, lambda: None, "view-writer"
         )
-        self._view_cursor: duckdb.DuckDBPyConnection | None = None
+        self._view_tables: ViewTables | None = None  # made on the first view
         self._tables: TapTables | None = None  # made on the first write through them
         self._pepper: str = scalar(
             self.con.cursor(), "SELECT value FROM meta WHERE key = 'reader_pepper'"
@@ -219,11 +219,12 @@ class Store:
         if not views:
             return []
         with self._lock:
-            if self._view_cursor is None:
-                self._view_cursor = self.con.cursor()
+            generation = self._state.generation
+            if self._view_tables is None or self._view_tables.generation != generation:
+                self._view_tables = ViewTables(self.con.cursor(), generation)
             try:
                 return write_views(
-                    self._view_cursor,
+                    self._view_tables,
                     self._state,
                     views,
                     hash_reader=self.hash_reader,

@@ -122,7 +122,7 @@ class WriterState:
 
     lock: threading.RLock = field(default_factory=threading.RLock)
     kinds: list[str] | None = None
-    articles: set[str] | None = None
+    articles: dict[str, datetime] | None = None  # article id -> published_at (UTC)
     next_event_id: int | None = None
     counts: dict[str, dict[str, int]] | None = None
     readers: OrderedDict[str, ReaderState] = field(default_factory=OrderedDict)
@@ -171,9 +171,9 @@ class WriterState:
                 ).fetchall()
             ]
         if self.articles is None:
-            self.articles = {
-                r[0] for r in cur.execute("SELECT article_id FROM articles").fetchall()
-            }
+            self.articles = dict(
+                cur.execute("SELECT article_id, published_at FROM articles").fetchall()
+            )
         if self.next_event_id is None:
             next_id = int(cur.execute(NEXT_EVENT_ID).fetchall()[0][0])
             # Events the derived table does not reflect yet: a crash before a settle.

@@ -1,9 +1,12 @@
 """Views: the reaction bar shown to a reader — the denominator of every reaction rate.
 
 A view counts once per reader, article and UTC day (the reader page and widget.js report one
-on every render; the rest are repeats). A batch of views is one transaction: the new rows
-of `view_events` (append-only, the truth) and their quarter-hour counts in `view_counts`
-(the rollup every page reads), so the rollup never trails the log.
+on every render; the rest are repeats). A batch of views is one transaction of two appender
+flushes: the new rows of `view_events` (append-only, the truth) and their counts per
+article, quarter hour and hour since publication in `view_counts` (the rollup every page
+reads, see db.VIEW_COUNTS_DDL), computed here as SQL's `view_counts_of` would — so the
+rollup never trails the log, at ~2 ms a batch (an INSERT … SELECT of a registered frame
+cost 5–6 ms).
 
 Which reader has viewed which article today is kept in memory by the writer (the only
 writer, design rule 2), loaded from the log the first time a day needs it: a key per
@@ -12,18 +15,41 @@ writer, design rule 2), loaded from the log the first time a day needs it: a key
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import duckdb
-import pandas as pd
 
-from reactions.db import transaction, view_counts_of
+from reactions.db import transaction
 from reactions.errors import InvalidInput, ReactionsError, UnknownArticle
 from reactions.taps import EVENT_SOURCES, WriterState, utc_now, validate_id
 
 VIEW_COLUMNS = ("viewed_at", "article_id", "reader_hash", "source")
+VIEW_COUNT_COLUMNS = ("article_id", "bucket", "hours_since_publish", "views")
+
+
+class ViewTables:
+    """Where views land: a cursor and an appender per table, made once per Store and writer
+    generation (a rebuild replaces `view_counts`). Used only under the write lock."""
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection, generation: int) -> None:
+        self.cur = cur
+        self.generation = generation
+        self.events = cur.appender("view_events", columns=list(VIEW_COLUMNS))
+        self.counts = cur.appender("view_counts", columns=list(VIEW_COUNT_COLUMNS))
+
+
+def quarter_hour(at: datetime) -> datetime:
+    """The start of `at`'s quarter hour: SQL's time_bucket(INTERVAL 15 MINUTES, at)."""
+    return at.replace(minute=at.minute - at.minute % 15, second=0, microsecond=0)
+
+
+def hours_since(at: datetime, published: datetime) -> int:
+    """Whole hours from publication: SQL's floor(epoch(at - published) / 3600)."""
+    return math.floor((at - published).total_seconds() / 3600)
 
 
 @dataclass(frozen=True)
@@ -64,7 +90,7 @@ def viewed_on(cur: duckdb.DuckDBPyConnection, state: WriterState, day: date) -> 
 
 
 def write_views(
-    cur: duckdb.DuckDBPyConnection,
+    tables: ViewTables,
     state: WriterState,
     views: Sequence[View],
     *,
@@ -74,6 +100,7 @@ def write_views(
     """Check, deduplicate and write views in one transaction; per view its outcome or its
     error (with `all_or_nothing`, the first error is raised and nothing is written). The
     caller holds `state.lock`."""
+    cur = tables.cur
     state.load(cur)
     errors = [_error_for(view, state) for view in views]
     first_error = next((e for e in errors if e is not None), None)
@@ -95,7 +122,7 @@ def write_views(
             rows.append((at, view.article_id, reader_hash, view.source))
         results.append(ViewOutcome(view.article_id, counted))
     if rows:
-        _append(cur, rows)
+        _append(tables, state, rows)
     # Only now, after the commit: a failed write must leave these views uncounted.
     state.viewed_keys.update(key for day, key in fresh if day == state.viewed_day)
     return results
@@ -112,12 +139,21 @@ def _error_for(view: View, state: WriterState) -> ReactionsError | None:
     return None
 
 
-def _append(cur: duckdb.DuckDBPyConnection, rows: list[tuple[datetime, str, str, str]]) -> None:
-    batch = pd.DataFrame(rows, columns=list(VIEW_COLUMNS))
-    cur.register("incoming_views", batch)
+def _append(
+    tables: ViewTables, state: WriterState, rows: list[tuple[datetime, str, str, str]]
+) -> None:
+    assert state.articles is not None
+    cells = Counter(
+        (article, quarter_hour(at), hours_since(at, state.articles[article]))
+        for at, article, _, _ in rows
+    )
     try:
-        with transaction(cur):
-            cur.execute("INSERT INTO view_events SELECT * FROM incoming_views")
-            cur.execute(f"INSERT INTO view_counts {view_counts_of('incoming_views')}")
-    finally:
-        cur.unregister("incoming_views")
+        with transaction(tables.cur):
+            tables.events.append_rows(rows)
+            tables.events.flush()
+            tables.counts.append_rows([(*cell, n) for cell, n in cells.items()])
+            tables.counts.flush()
+    except BaseException:
+        tables.events.clear()  # rows a failed flush left buffered must not land later
+        tables.counts.clear()
+        raise
