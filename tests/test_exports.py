@@ -261,6 +261,9 @@ def test_cli_writes_the_file_and_a_manifest_that_proves_it(fixed: Store, tmp_pat
         "timezone": "Europe/Berlin",
     }
     assert [c["name"] for c in manifest["columns"]] == list(pd.read_csv(out).columns)
+    meaning = {c["name"]: c["meaning"] for c in manifest["columns"]}
+    assert "reactions per 100 views" in meaning["reaction_rate"]
+    assert "reaction bar was shown" in meaning["views"]
 
     bundle = tmp_path / "week.zip"
     done = run_cli("export", "timeseries", "--range", "all", "--zip", "-o", str(bundle), db=db)

@@ -84,7 +84,7 @@ def content_digest(path: Path) -> str:
     ),
     article=s.one_of(TEXT, s.just("x-no-such-article")),
 )
-def test_reaction_bodies_of_any_shape_are_refused_and_write_nothing(
+def test_reaction_and_view_bodies_of_any_shape_are_refused_and_write_nothing(
     client: TestClient,  # noqa: F811
     body: Any,
     article: str,
@@ -96,6 +96,10 @@ def test_reaction_bodies_of_any_shape_are_refused_and_write_nothing(
     assert set(response.json()) == {"error"}
     answer = client.get(f"/api/v1/articles/{quote(article[:300], safe='')}/reactions")
     assert answer.status_code in {400, 404, 422}  # no such article, or not a usable path
+    # the same body as a view of the bar: refused the same way, nothing counted
+    view = client.post("/api/v1/views", json=body)
+    assert view.status_code in REJECTED, (body, view.text)
+    assert set(view.json()) == {"error"}
 
 
 @FUZZ
