@@ -355,6 +355,29 @@ def test_views_and_rates_use_the_filtered_denominator(
     if rows.empty:
         return
 
+    # the rate over time: each bucket's reactions per 100 of its views, in the view's zone
+    rate_chart = plotly_json(at, 1)
+    assert rate_chart["layout"]["title"]["text"] == "Reaction rate over time"
+    line = rate_chart["data"][0]
+    shown_rate = {
+        pd.Timestamp(x): float(y)
+        for x, y in zip(values(line["x"]), values(line["y"]), strict=True)
+        if y is not None and not np.isnan(float(y))
+    }
+    per_bucket = pd.DataFrame(
+        {
+            "reactions": rows.groupby(
+                independent.local_buckets(rows, view.tz, view.interval)
+            ).size(),
+            "views": seen.groupby(independent.local_buckets(seen, view.tz, view.interval)).size(),
+        }
+    ).fillna(0)
+    per_bucket = per_bucket[per_bucket["views"] > 0]
+    rate_per_bucket = per_bucket["reactions"] / per_bucket["views"] * 100
+    buckets = [pd.Timestamp(b) for b in rate_per_bucket.index]
+    assert sorted(shown_rate) == sorted(buckets)
+    assert [shown_rate[b] for b in buckets] == pytest.approx(rate_per_bucket.tolist(), abs=1e-5)
+
     views_per_article = seen.groupby("article_id").size()
     table = at.dataframe[0].value
     titles = raw.articles.set_index("title")["article_id"]

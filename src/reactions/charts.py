@@ -223,6 +223,29 @@ def rate_since_publication(per_hour: pd.DataFrame) -> go.Figure:
     )
 
 
+def rate_over_time(per_bucket: pd.DataFrame, *, interval: str, tz: str) -> go.Figure:
+    """Reactions per 100 views per bucket, as `dashboard.rate_over_time` makes it."""
+    trace = {
+        "type": "scatter",
+        "x": per_bucket["bucket"],
+        "y": per_bucket["reactions_per_100_views"].to_numpy(),
+        "name": "Reactions per 100 views",
+        "mode": "lines+markers",
+        "line": {"color": RATE_COLOR, "width": 2},
+        "marker": {"color": RATE_COLOR, "size": 4},
+        "customdata": per_bucket[["reactions", "views"]].to_numpy(),
+        "hovertemplate": "%{y:.2f} (%{customdata[0]:,} reactions, %{customdata[1]:,} views)",
+    }
+    return _figure(
+        [trace],
+        "Reaction rate over time",
+        f"{interval.capitalize()} ({tz})",
+        "Reactions per 100 views",
+        height=280,
+        showlegend=False,
+    )
+
+
 def topic_rates(table: pd.DataFrame) -> go.Figure:
     """Reactions per 100 views per topic with 95 % intervals. `table`: topic, reactions,
     views, rate, rate_low, rate_high (per 100 views), in display order."""

@@ -153,6 +153,22 @@ def views_over_time(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     ).df()
 
 
+def rate_over_time(mix: pd.DataFrame, views: pd.DataFrame) -> pd.DataFrame:
+    """bucket, reactions, views, reactions_per_100_views (empty without views): from
+    `mix_over_time` and `views_over_time` under the same filter."""
+    reactions = mix.groupby("bucket")["reactions"].sum()
+    out = (
+        pd.DataFrame({"reactions": reactions, "views": views.set_index("bucket")["views"]})
+        .fillna(0)
+        .astype("int64")
+        .sort_index()
+    )
+    out["reactions_per_100_views"] = (
+        out["reactions"] / out["views"].where(out["views"] > 0) * 100
+    ).round(6)
+    return out.rename_axis("bucket").reset_index()
+
+
 def counts_by_article(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """article_id, kind_id, reactions for every article with reactions in the filter."""
     where = reaction_predicate(f)

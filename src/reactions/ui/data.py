@@ -45,6 +45,11 @@ def mix(db: str, f: Filters) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def views_over_time(db: str, f: Filters) -> pd.DataFrame:
+    return dashboard.views_over_time(_cur(), f)
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
 def top(db: str, f: Filters, kind_ids: tuple[str, ...]) -> pd.DataFrame:
     cur = _cur()
     return dashboard.top_articles(cur, dashboard.effective(cur, f), list(kind_ids))

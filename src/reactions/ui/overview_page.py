@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from reactions import charts
+from reactions import charts, dashboard
 from reactions.alerts import AlertRule
 from reactions.config import Settings
 from reactions.stats import (
@@ -123,6 +123,15 @@ def _mix_chart(ctx: PageContext) -> None:
         width="stretch",
     )
     dataset_button("This chart's data (CSV)", "timeseries", ctx.filters, key="download_mix")
+    views = data.views_over_time(ctx.db, ctx.filters)
+    if views.empty:
+        st.caption("No views of the reaction bar recorded in this range: no rate to show.")
+        return
+    per_bucket = dashboard.rate_over_time(long, views)
+    st.plotly_chart(
+        charts.rate_over_time(per_bucket, interval=ctx.filters.interval, tz=ctx.filters.tz),
+        width="stretch",
+    )
 
 
 def _sort_options(ctx: PageContext) -> dict[str, str]:
