@@ -145,9 +145,8 @@ def test_the_json_api_answers_on_the_same_port(server: str) -> None:
     assert response.status == 200 and '"total"' in body and '"your_reaction":null' in body
 
 
-def test_widget_on_another_site_renders_taps_and_remembers_the_reader(
-    server: str, news_site: tuple[str, Path], page: Page
-) -> None:
+def story_on_another_site(server: str, news_site: tuple[str, Path]) -> str:
+    """The URL of a news site's story page that embeds the bar with widget.js."""
     site, root = news_site
     (root / "story.html").write_text(
         "<!doctype html><meta charset=utf-8><title>Story</title><article><h1>A story</h1>"
@@ -156,10 +155,17 @@ def test_widget_on_another_site_renders_taps_and_remembers_the_reader(
         f'<script src="{server}/widget.js"></script>',
         encoding="utf-8",
     )
+    return f"{site}/story.html"
+
+
+def test_widget_on_another_site_renders_taps_and_remembers_the_reader(
+    server: str, news_site: tuple[str, Path], page: Page
+) -> None:
+    story = story_on_another_site(server, news_site)
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.on("requestfailed", lambda request: problems.append(f"{request.url}: {request.failure}"))
-    page.goto(f"{site}/story.html")
+    page.goto(story)
     sad = page.locator('#bar button[data-kind="sad"]')
     expect(sad).to_be_visible(timeout=20_000)
     expect(page.locator("#bar h3")).to_have_text("What's Your Reaction?")
@@ -188,18 +194,12 @@ def counted_view(response: Response) -> bool:
 def test_the_widget_counts_a_view_once_per_reader_and_day(
     server: str, news_site: tuple[str, Path], browser: Browser
 ) -> None:
-    site, root = news_site
-    (root / "viewed.html").write_text(
-        "<!doctype html><meta charset=utf-8><title>Viewed</title>"
-        f'<div id="bar" data-reactions-article="{SEED}"></div>'
-        f'<script src="{server}/widget.js"></script>',
-        encoding="utf-8",
-    )
+    story = story_on_another_site(server, news_site)
     context = browser.new_context(user_agent="Widget view test")
     page = context.new_page()
     before = seed_views(server)
     with page.expect_response(counted_view) as first:
-        page.goto(f"{site}/viewed.html")
+        page.goto(story)
     assert first.value.json() == {"article_id": SEED, "counted": True}
     with page.expect_response(counted_view) as again:
         page.reload()  # the same client id (localStorage), the same day

@@ -22,6 +22,7 @@ from reactions.filters import (
     reaction_predicate,
     view_predicate,
 )
+from reactions.stats import per_100_views
 
 TOP_LIMIT = 200  # articles listed in the top table
 
@@ -66,11 +67,6 @@ class Kpis:
     def rate(self) -> float | None:
         """Reactions per 100 views; None without views."""
         return per_100_views(self.reactions, self.views)
-
-
-def per_100_views(reactions: float, views: float) -> float | None:
-    """The reaction rate as shown everywhere: reactions per 100 views of the bar."""
-    return 100 * reactions / views if views else None
 
 
 def kpis(cur: duckdb.DuckDBPyConnection, f: Filters) -> tuple[Kpis, Kpis | None]:
@@ -156,17 +152,25 @@ def views_over_time(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
 def rate_over_time(mix: pd.DataFrame, views: pd.DataFrame) -> pd.DataFrame:
     """bucket, reactions, views, reactions_per_100_views (empty without views): from
     `mix_over_time` and `views_over_time` under the same filter."""
-    reactions = mix.groupby("bucket")["reactions"].sum()
-    out = (
-        pd.DataFrame({"reactions": reactions, "views": views.set_index("bucket")["views"]})
-        .fillna(0)
-        .astype("int64")
-        .sort_index()
+    return _reactions_and_views(mix, views, "bucket").reset_index()
+
+
+def _reactions_and_views(
+    reactions: pd.DataFrame, views: pd.DataFrame, key: str, keys: range | None = None
+) -> pd.DataFrame:
+    """Indexed by `key` (every value of `keys` when given, else those present): reactions
+    (summed over kinds), views, and reactions_per_100_views (empty without views)."""
+    out = pd.DataFrame(
+        {
+            "reactions": reactions.groupby(key)["reactions"].sum(),
+            "views": views.set_index(key)["views"],
+        }
     )
+    out = (out.reindex(keys) if keys is not None else out.sort_index()).fillna(0).astype("int64")
     out["reactions_per_100_views"] = (
         out["reactions"] / out["views"].where(out["views"] > 0) * 100
     ).round(6)
-    return out.rename_axis("bucket").reset_index()
+    return out.rename_axis(key)
 
 
 def counts_by_article(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
@@ -306,22 +310,11 @@ def rate_by_hour(reactions: pd.DataFrame, views: pd.DataFrame) -> pd.DataFrame:
     if views.empty and reactions.empty:
         return pd.DataFrame(columns=list(RATE_BY_HOUR_COLUMNS))
     both = pd.concat([reactions["hours_since_publish"], views["hours_since_publish"]])
-    out = (
-        pd.DataFrame(
-            {
-                "reactions": reactions.groupby("hours_since_publish")["reactions"].sum(),
-                "views": views.set_index("hours_since_publish")["views"],
-            }
-        )
-        .reindex(range(int(both.min()), int(both.max()) + 1))
-        .fillna(0)
-        .astype("int64")
-    )
-    seen = out["views"].where(out["views"] > 0)
-    out["reactions_per_100_views"] = (out["reactions"] / seen * 100).round(6)
+    hours = range(int(both.min()), int(both.max()) + 1)
+    out = _reactions_and_views(reactions, views, "hours_since_publish", hours)
     so_far = out["views"].cumsum()
     out["since_publication"] = (out["reactions"].cumsum() / so_far.where(so_far > 0) * 100).round(6)
-    return out.rename_axis("hours_since_publish").reset_index()
+    return out.reset_index()
 
 
 def article_transitions(

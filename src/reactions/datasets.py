@@ -25,7 +25,7 @@ import pandas as pd
 from reactions import dashboard
 from reactions.filters import Filters, reaction_predicate
 from reactions.queries import reaction_kinds
-from reactions.stats import wilson_interval
+from reactions.stats import rate_interval, wilson_interval
 from reactions.taps import utc_now
 
 DATASETS = ("events", "articles", "timeseries")
@@ -148,12 +148,11 @@ RATE_COLUMNS = (
 
 def rate_columns(reactions: np.ndarray, views: np.ndarray) -> dict[str, np.ndarray]:
     """reaction_rate and its interval, per 100 views, rounded like every share."""
-    low, high = wilson_interval(np.minimum(reactions, views), views)
-    has = views > 0
+    rate, low, high = rate_interval(reactions, views)
     return {
-        "reaction_rate": np.round(np.where(has, reactions / np.maximum(views, 1) * 100, np.nan), 6),
-        "reaction_rate_low": np.round(np.where(has, low * 100, np.nan), 6),
-        "reaction_rate_high": np.round(np.where(has, high * 100, np.nan), 6),
+        "reaction_rate": np.round(rate, 6),
+        "reaction_rate_low": np.round(low, 6),
+        "reaction_rate_high": np.round(high, 6),
     }
 
 

@@ -43,6 +43,26 @@ def conservative_share(successes: npt.ArrayLike, totals: npt.ArrayLike) -> Float
     return wilson_interval(successes, totals)[0]
 
 
+def per_100_views(reactions: float, views: float) -> float | None:
+    """The reaction rate as shown everywhere: reactions per 100 views of the bar; None
+    without views."""
+    return 100 * reactions / views if views else None
+
+
+def rate_interval(
+    reactions: npt.ArrayLike, views: npt.ArrayLike
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Reactions per 100 views and its 95 % Wilson interval, elementwise; NaN without views.
+    Reactions beyond views (an integration that posts reactions but no views) count, for
+    the interval, as every view reacting."""
+    r = np.asarray(reactions, dtype=float)
+    n = np.asarray(views, dtype=float)
+    low, high = wilson_interval(np.minimum(r, n), n)
+    has = n > 0
+    rate = np.where(has, r / np.maximum(n, 1) * 100, np.nan)
+    return rate, np.where(has, low * 100, np.nan), np.where(has, high * 100, np.nan)
+
+
 def conservative_rate(reactions: npt.ArrayLike, views: npt.ArrayLike) -> FloatArray:
     """What rankings by rate sort on: the lower Wilson bound of reactions per view, minus 1
     below FEW_VIEWS views — so such articles rank after every article with enough views (and

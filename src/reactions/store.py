@@ -147,6 +147,12 @@ class Store:
             self._tables = TapTables(self.con.cursor(), self._state.generation)
         return self._tables
 
+    def _views_tables(self) -> ViewTables:
+        """This Store's cursor and appenders for views; the caller holds the lock."""
+        if self._view_tables is None or self._view_tables.generation != self._state.generation:
+            self._view_tables = ViewTables(self.con.cursor(), self._state.generation)
+        return self._view_tables
+
     def hash_reader(self, reader_id: str) -> str:
         digest = hashlib.sha256(f"{self._pepper}:{reader_id}".encode()).digest()
         return identity_text(digest[:IDENTITY_BYTES])
@@ -219,12 +225,9 @@ class Store:
         if not views:
             return []
         with self._lock:
-            generation = self._state.generation
-            if self._view_tables is None or self._view_tables.generation != generation:
-                self._view_tables = ViewTables(self.con.cursor(), generation)
             try:
                 return write_views(
-                    self._view_tables,
+                    self._views_tables(),
                     self._state,
                     views,
                     hash_reader=self.hash_reader,

@@ -10,9 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from reactions import charts, dashboard
-from reactions.dashboard import per_100_views
 from reactions.export import file_name
-from reactions.stats import FEW_REACTIONS, lift, wilson_interval
+from reactions.stats import FEW_REACTIONS, lift, rate_interval, wilson_interval
 from reactions.ui import data
 from reactions.ui.context import PageContext, page_context
 from reactions.ui.downloads import table_button
@@ -91,15 +90,15 @@ def live_detail(ctx: PageContext, info: dict[str, Any]) -> None:
 def engagement(ctx: PageContext, article_id: str, total: int) -> None:
     """Reactions, views of the bar and the rate, in the same range."""
     views = dashboard.article_views(ctx.cur, ctx.filters, article_id)
-    rate = per_100_views(total, views)
+    rate, low, high = (float(x[0]) for x in rate_interval([total], [views]))
     cols = st.columns(3)
     cols[0].metric("Reactions", f"{total:,}")
     cols[1].metric("Views", f"{views:,}", help="Times the reaction bar was shown to a reader.")
-    interval = None
-    if views:
-        low, high = wilson_interval(min(total, views), views)
-        interval = f"95 % interval {float(low) * 100:.2f}–{float(high) * 100:.2f}"
-    cols[2].metric("Reactions per 100 views", rate_text(rate), help=interval)
+    cols[2].metric(
+        "Reactions per 100 views",
+        rate_text(rate if views else None),
+        help=f"95 % interval {low:.2f}–{high:.2f}" if views else None,
+    )
 
 
 def rate_chart(ctx: PageContext, article_id: str, timeline: pd.DataFrame) -> None:

@@ -16,6 +16,7 @@ from reactions.stats import (
     FEW_VIEWS,
     conservative_rate,
     conservative_share,
+    rate_interval,
     wilson_interval,
 )
 from reactions.ui import data
@@ -261,15 +262,14 @@ def ranked_articles(table: pd.DataFrame, ctx: PageContext, sort: str) -> pd.Data
     out["mix"] = list(np.divide(out[kinds].to_numpy(), np.maximum(totals, 1)[:, None]))
     out["few"] = totals < FEW_REACTIONS
     views = out["views"].to_numpy()
-    out[RATE] = np.where(views > 0, totals / np.maximum(views, 1) * 100, np.nan)
+    out[RATE], rate_low, rate_high = rate_interval(totals, views)
     if sort == TOTAL:
         return out.sort_values([TOTAL, "article_id"], ascending=[False, True])
     if sort == RATE:
         out["few_views"] = views < FEW_VIEWS
-        low, high = wilson_interval(np.minimum(totals, views), views)
         out["interval"] = [
-            f"{lo * 100:.2f}–{hi * 100:.2f}" if n else "no views"
-            for lo, hi, n in zip(low, high, views, strict=True)
+            f"{lo:.2f}–{hi:.2f}" if n else "no views"
+            for lo, hi, n in zip(rate_low, rate_high, views, strict=True)
         ]
         out["rank_key"] = conservative_rate(totals, views)
         return out.sort_values(["rank_key", TOTAL, "article_id"], ascending=[False, False, True])

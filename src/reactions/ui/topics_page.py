@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from reactions import charts
 from reactions.dashboard import wide_counts
 from reactions.export import file_name
-from reactions.stats import wilson_interval
+from reactions.stats import rate_interval
 from reactions.ui import data
 from reactions.ui.context import PageContext, page_context, page_header
 from reactions.ui.downloads import table_button
@@ -76,7 +75,7 @@ def topic_table(
     kinds = list(style.order)
     seen = views.reindex(wide.index, fill_value=0).to_numpy()
     reactions = wide["total"].to_numpy()
-    low, high = wilson_interval(np.minimum(reactions, seen), seen)
+    rate, low, high = rate_interval(reactions, seen)
     series = trend.pivot_table(
         index="topic", columns="bucket", values="reactions", aggfunc="sum"
     ).fillna(0)
@@ -86,9 +85,9 @@ def topic_table(
             "topic": wide.index,
             "reactions": reactions,
             "views": seen,
-            "rate": np.where(seen > 0, reactions / np.maximum(seen, 1) * 100, np.nan),
-            "rate_low": low * 100,
-            "rate_high": high * 100,
+            "rate": rate,
+            "rate_low": low,
+            "rate_high": high,
             "change": [
                 delta(float(t), float(previous.get(topic, 0)) or None)
                 for topic, t in zip(wide.index, wide["total"], strict=True)
