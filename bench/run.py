@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -31,7 +31,10 @@ from reactions.queries import SIGNED
 from reactions.store import Store
 from reactions.synth import generate, populate
 
-END = datetime(2026, 11, 20, 12, 0)
+# The data ends now, as `make run`'s demo does: the pages' relative ranges ("last 7 days")
+# then cover as much data as an editor's would. (A fixed past end left the 7-day Overview
+# reading a day and a half.)
+END = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
 
 
 @dataclass

@@ -43,12 +43,15 @@ def load_from(cur: duckdb.DuckDBPyConnection) -> RawData:
 
 def standing(raw: RawData) -> pd.DataFrame:
     """Reactions that still stand: per reader, article and kind, the latest event is an add.
-    Columns: article_id, reader_hash, kind_id, added_at (UTC), plus article metadata."""
+    Columns: article_id, reader_hash, kind_id, event_id (of the add), added_at (UTC), plus
+    article metadata."""
     ordered = raw.events.sort_values("event_id")
     last = ordered.groupby(["article_id", "reader_hash", "kind_id"], observed=True).tail(1)
     alive = last[last["action"] == "add"].rename(columns={"occurred_at": "added_at"})
     meta = raw.articles[["article_id", "title", "topic", "author", "tags", "published_at"]]
-    return alive[["article_id", "reader_hash", "kind_id", "added_at"]].merge(meta, on="article_id")
+    return alive[["article_id", "reader_hash", "kind_id", "event_id", "added_at"]].merge(
+        meta, on="article_id"
+    )
 
 
 @dataclass(frozen=True)

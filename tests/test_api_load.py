@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from reactions.identity import reader_identity
-from reactions.queries import derived_state_mismatches
+from reactions.queries import derived_state_mismatches, reaction_count_mismatches
 from reactions.store import Store
 from tools.api_load import Load, LoadResult, post_load
 from tools.live_server import start_server
@@ -135,7 +135,11 @@ def test_eight_clients_thousand_taps_each_all_land_and_counts_match_raw_events(d
         for article, counts in shown.items():
             for kind, count in counts.items():
                 assert count == truth.get((article, kind), 0), (article, kind)
-        assert derived_state_mismatches(store.cursor()) == 0
+        assert (
+            derived_state_mismatches(store.cursor())
+            == reaction_count_mismatches(store.cursor())
+            == 0
+        )
     finally:
         store.close()
 
@@ -187,6 +191,10 @@ def test_sigkill_mid_load_loses_no_acknowledged_tap(db: Path) -> None:
         assert lost == []
         assert set(events["action"]) == {"add"}
         # the derived table trailed the log when the process died; reopening caught it up
-        assert derived_state_mismatches(store.cursor()) == 0
+        assert (
+            derived_state_mismatches(store.cursor())
+            == reaction_count_mismatches(store.cursor())
+            == 0
+        )
     finally:
         store.close()

@@ -63,18 +63,33 @@ ALLOWED = {
     "ONE_KIND_SHARE": "a numeric constant",
     "not_null": "IS NOT NULL over the rule's constant columns",
     "clean": "filters.EXCLUDE_FLAGGED, a constant clause",
-    "EXCLUDE_FLAGGED.format(event='c.event_id')": "the same constant clause",
     # validated values that SQL cannot take as parameters
     "f.zone.key": "an IANA name that zoneinfo accepted (filters.valid_zone)",
-    "local_bucket(f)": "interval from INTERVALS, zone from zoneinfo",
     "_quote_path(path)": "COPY's target cannot be a parameter: the path, quotes doubled",
     # views
     "source": "db.view_counts_of: one of our table names ('view_events', 'incoming_views')",
-    "bucket": "db.VIEW_BUCKET_SQL of the constant column viewed_at",
+    "bucket": "db.QUARTER_HOUR_SQL of the constant column viewed_at",
     "view_counts_of('view_events')": "a constant query over our own table",
     "local_bucket(f, 'v.bucket')": "interval from INTERVALS, zone from zoneinfo, our column",
     "select_sql": "Store.append_views: synth_views' constant query (values are bound)",
     "LOOKED_BEFORE_SECONDS * 1000000": "numeric constants",
+    # the reaction rollup and reader numbers
+    "READER_NO": "db.READER_NO, a constant window expression",
+    "reaction_counts_of()": "db.reaction_counts_of: a constant query over current_reactions",
+    "reaction_counts_of(rewritten)": "the same, over a constant clause",
+    "reaction_counts_of(rewritten, -1)": "the same, negated",
+    "rewritten": "a constant clause naming a temporary table of ours",
+    "sign": "asserted to be 1 or -1",
+    "QUARTER_HOUR_SQL.format(column='c.added_at')": "a constant expression of our column",
+    "head": "rollup._select: a constant SELECT … FROM of our tables",
+    "' AND '.join((w.sql for w in where))": "rollup._select: predicates of placeholders only",
+    "source.sql": "rollup.standing_counts: our SELECTs with placeholders only",
+    "recent.sql": "the same",
+    "before.sql": "the same",
+    "value": "dashboard._by_period: a constant aggregate its callers pass",
+    "local_bucket(f, 's.bucket')": "interval from INTERVALS, zone from zoneinfo, our column",
+    "AMONG_IDS": "dashboard.AMONG_IDS, a constant clause with one placeholder",
+    "dashboard.AMONG_IDS": "the same",
 }
 
 

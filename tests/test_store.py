@@ -15,7 +15,7 @@ import pytest
 
 from reactions.errors import InvalidInput, UnknownArticle, UnknownKind
 from reactions.known_readers import READER_KEY_SQL, KnownReaders, reader_key
-from reactions.queries import derived_state_mismatches
+from reactions.queries import derived_state_mismatches, reaction_count_mismatches
 from reactions.store import Store
 from reactions.synth import generate, populate
 from reactions.taps import Tap
@@ -67,7 +67,9 @@ def test_tap_adds_same_kind_again_undoes_another_kind_switches(store: Store) -> 
     )
     assert [(k, a) for k, a, _ in rows] == [("angry", "remove"), ("sad", "add")]
     assert rows[0][2] == rows[1][2]
-    assert derived_state_mismatches(store.cursor()) == 0
+    assert (
+        derived_state_mismatches(store.cursor()) == reaction_count_mismatches(store.cursor()) == 0
+    )
 
 
 def test_readers_are_independent_and_stored_only_as_hashes(store: Store) -> None:
@@ -135,7 +137,7 @@ def test_multiple_reactions_setting_lets_a_reader_hold_several_kinds(tmp_path) -
     assert both.after == ("like", "love")
     assert s.record_reaction("a", "r", "like").after == ("love",)
     assert counts_of(s, "a") == {"love": 1}
-    assert derived_state_mismatches(s.cursor()) == 0
+    assert derived_state_mismatches(s.cursor()) == reaction_count_mismatches(s.cursor()) == 0
 
 
 def test_eight_threads_of_a_thousand_taps_lose_nothing(store: Store) -> None:
@@ -192,7 +194,7 @@ def test_eight_threads_of_a_thousand_taps_lose_nothing(store: Store) -> None:
     expected = Counter(k for held in state.values() for k in held)
     counted = event_log_counts(store)[kinds].sum()
     assert {k: int(counted[k]) for k in kinds if counted[k]} == dict(expected)
-    assert derived_state_mismatches(cur) == 0
+    assert derived_state_mismatches(cur) == reaction_count_mismatches(cur) == 0
 
 
 def test_rebuild_restores_the_derived_table_from_events(store: Store) -> None:
@@ -202,7 +204,9 @@ def test_rebuild_restores_the_derived_table_from_events(store: Store) -> None:
     cur.execute("DELETE FROM current_reactions WHERE kind_id = 'like'")
     assert derived_state_mismatches(cur) > 0
     store.rebuild_derived()
-    assert derived_state_mismatches(store.cursor()) == 0
+    assert (
+        derived_state_mismatches(store.cursor()) == reaction_count_mismatches(store.cursor()) == 0
+    )
 
 
 def test_upsert_articles_reports_added_and_updated(store: Store) -> None:
@@ -258,7 +262,7 @@ def test_taps_land_in_the_log_at_once_and_the_derived_table_on_settle(store: Sto
     assert raw.execute("SELECT count(*) FROM reaction_events").fetchall() == [(1,)]
     store.settle()
     assert raw.execute("SELECT kind_id FROM current_reactions").fetchall() == [("like",)]
-    assert derived_state_mismatches(raw) == 0
+    assert derived_state_mismatches(raw) == reaction_count_mismatches(raw) == 0
 
 
 def test_a_returning_reader_no_longer_in_memory_is_looked_up_not_taken_for_new(
@@ -270,7 +274,9 @@ def test_a_returning_reader_no_longer_in_memory_is_looked_up_not_taken_for_new(
     assert store.record_reaction("budget-vote", "reader-1", "like").change == "undone"
     assert store.record_reaction("budget-vote", "reader-1", "love").change == "added"
     assert store.record_reaction("budget-vote", "reader-1", "sad").change == "switched"
-    assert derived_state_mismatches(store.cursor()) == 0
+    assert (
+        derived_state_mismatches(store.cursor()) == reaction_count_mismatches(store.cursor()) == 0
+    )
 
 
 def test_unsettled_taps_of_a_process_that_died_are_replayed_on_open(tmp_path: Path) -> None:
@@ -290,6 +296,10 @@ def test_unsettled_taps_of_a_process_that_died_are_replayed_on_open(tmp_path: Pa
     reopened = Store.open(path)
     try:
         assert event_count(reopened) >= 50
-        assert derived_state_mismatches(reopened.cursor()) == 0
+        assert (
+            derived_state_mismatches(reopened.cursor())
+            == reaction_count_mismatches(reopened.cursor())
+            == 0
+        )
     finally:
         reopened.close()

@@ -12,7 +12,7 @@ import pandas as pd
 
 from reactions.export import export_dataset
 from reactions.filters import Filters
-from reactions.queries import derived_state_mismatches
+from reactions.queries import derived_state_mismatches, reaction_count_mismatches
 from reactions.store import Store
 from reactions.synth import Newsroom, generate, load_seed_article, populate
 from tests.conftest import DEMO_END
@@ -132,7 +132,7 @@ def test_generated_log_replays_consistently(demo_db: Path) -> None:
         "GROUP BY ALL HAVING count(*) > 1)"
     ).fetchall()[0][0]
     assert doubles == 0
-    assert derived_state_mismatches(cur) == 0
+    assert derived_state_mismatches(cur) == reaction_count_mismatches(cur) == 0
     store.close()
 
 

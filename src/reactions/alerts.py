@@ -12,7 +12,9 @@ import duckdb
 import pandas as pd
 
 from reactions.config import Settings
-from reactions.filters import EXCLUDE_FLAGGED
+from reactions.dashboard import effective
+from reactions.filters import Filters
+from reactions.rollup import standing_counts
 from reactions.stats import wilson_interval
 
 
@@ -35,34 +37,25 @@ def mood_alerts(cur: duckdb.DuckDBPyConnection, rule: AlertRule, now: datetime) 
     """article_id, title, recent (reactions in the window), recent_share, before (reactions
     before it), before_share — for each article whose share of rule.kind jumped."""
     start = now - rule.window
+    every = effective(cur, Filters(preset="all", exclude_flagged=True))
+    recent, before = standing_counts(every, (start, now)), standing_counts(every, (None, start))
     counts = cur.execute(
         f"""
-        SELECT c.article_id, a.title,
-               count(*) FILTER (WHERE c.added_at >= ?) AS recent,
-               count(*) FILTER (WHERE c.added_at >= ? AND c.kind_id = ?) AS recent_kind,
-               count(*) FILTER (WHERE c.added_at < ?) AS before,
-               count(*) FILTER (WHERE c.added_at < ? AND c.kind_id = ?) AS before_kind
-        FROM current_reactions c JOIN articles a USING (article_id)
-        WHERE c.added_at < ? AND {EXCLUDE_FLAGGED.format(event="c.event_id")}
-          AND c.article_id IN (
-              SELECT article_id FROM current_reactions WHERE added_at >= ? AND added_at < ?
-          )
-        GROUP BY ALL
-        HAVING count(*) FILTER (WHERE c.added_at >= ?) >= ?
+        WITH recent AS (
+            SELECT s.article_id, sum(s.reactions)::BIGINT AS recent,
+                   coalesce(sum(s.reactions) FILTER (WHERE s.kind_id = ?), 0)::BIGINT AS recent_kind
+            FROM ({recent.sql}) s GROUP BY 1 HAVING sum(s.reactions) >= ?
+        ),
+        before AS (
+            SELECT s.article_id, sum(s.reactions)::BIGINT AS before,
+                   coalesce(sum(s.reactions) FILTER (WHERE s.kind_id = ?), 0)::BIGINT AS before_kind
+            FROM ({before.sql}) s SEMI JOIN recent USING (article_id) GROUP BY 1
+        )
+        SELECT r.article_id, a.title, r.recent, r.recent_kind,
+               coalesce(b.before, 0) AS before, coalesce(b.before_kind, 0) AS before_kind
+        FROM recent r JOIN articles a USING (article_id) LEFT JOIN before b USING (article_id)
         """,
-        [
-            start,
-            start,
-            rule.kind,
-            start,
-            start,
-            rule.kind,
-            now,
-            start,
-            now,
-            start,
-            rule.min_reactions,
-        ],
+        [rule.kind, *recent.params, rule.min_reactions, rule.kind, *before.params],
     ).df()
     if counts.empty:
         return counts.assign(recent_share=[], before_share=[])

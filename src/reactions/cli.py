@@ -618,36 +618,37 @@ def token_revoke(db_path: Path | None, token_id: str) -> None:
     help="Only compare the derived tables with the event log; change nothing.",
 )
 def rebuild(db_path: Path | None, check: bool) -> None:
-    """Rebuild derived tables (each reader's current reaction, views per quarter hour) from
-    the event logs, the truth."""
-    from reactions.queries import derived_state_mismatches, view_count_mismatches
+    """Rebuild derived tables (each reader's current reactions, reactions and views per
+    quarter hour) from the event logs, the truth."""
+    from reactions.queries import (
+        derived_state_mismatches,
+        reaction_count_mismatches,
+        view_count_mismatches,
+    )
 
     def differences(cur: duckdb.DuckDBPyConnection) -> list[str]:
-        reactions, views = derived_state_mismatches(cur), view_count_mismatches(cur)
-        return [
-            *(
-                [f"current_reactions differs from the event log in {reactions:,} rows"]
-                if reactions
-                else []
+        found = (
+            ("current_reactions differs from the event log in {:,} rows", derived_state_mismatches),
+            (
+                "reaction_counts differs from current_reactions in {:,} cells",
+                reaction_count_mismatches,
             ),
-            *(
-                [f"view_counts differs from the view log in {views:,} quarter hours"]
-                if views
-                else []
-            ),
-        ]
+            ("view_counts differs from the view log in {:,} quarter hours", view_count_mismatches),
+        )
+        return [message.format(n) for message, count in found if (n := count(cur))]
 
+    tables = "current_reactions, reaction_counts and view_counts"
     with _open_store(db_path) as store:
         before = differences(store.cursor())
         if check:
             if before:
                 raise ReactionsError("; ".join(before) + "; run `reactions rebuild`")
-            click.echo("current_reactions and view_counts match the event logs exactly")
+            click.echo(f"{tables} match the event logs exactly")
             return
         store.rebuild_derived()
         after = differences(store.cursor())
     click.echo(
-        "rebuilt current_reactions and view_counts from the event logs "
+        f"rebuilt {tables} from the event logs "
         f"(before: {'; '.join(before) or 'no differences'}; now: {'; '.join(after) or 'none'})"
     )
 

@@ -14,17 +14,22 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from reactions.db import scalar
 from reactions.filters import (
     EXCLUDE_FLAGGED,
     INTERVALS,
     Filters,
     Known,
+    Predicate,
     reaction_predicate,
     view_predicate,
 )
+from reactions.rollup import Bounds, standing_counts
 from reactions.stats import per_100_views
 
-TOP_LIMIT = 200  # articles listed in the top table
+# Articles whose id is in a bound list: a semi-join with the list unnested, 9 ms for 2,000
+# ids where `WHERE list_contains(?, article_id)` took 50 ms.
+AMONG_IDS = "SEMI JOIN (SELECT unnest(?::VARCHAR[]) AS article_id) USING (article_id)"
 
 
 def known_values(cur: duckdb.DuckDBPyConnection) -> Known:
@@ -47,7 +52,7 @@ def effective(cur: duckdb.DuckDBPyConnection, f: Filters) -> Filters:
     return f
 
 
-def local_bucket(f: Filters, column: str = "c.added_at") -> str:
+def local_bucket(f: Filters, column: str) -> str:
     """SQL for the start of the interval bucket holding `column`, in the editor's timezone.
     The interval and the zone come from allowlists (INTERVALS, zoneinfo), never raw input."""
     assert f.interval in INTERVALS
@@ -70,52 +75,94 @@ class Kpis:
 
 
 def kpis(cur: duckdb.DuckDBPyConnection, f: Filters) -> tuple[Kpis, Kpis | None]:
-    """The period's KPIs and, when the range is bounded, the previous period's."""
+    """The period's KPIs and, when the range is bounded, the previous period's: one pass over
+    the rollup for the counts, one over the rows for the readers, split by period."""
     previous = f.previous()
     lo, hi = f.utc_bounds()
-    plo = previous.utc_bounds()[0] if previous else None
-    where = reaction_predicate(f, start=plo or lo, end=hi)
-    # One scan covers both periods, grouped by which one a row falls in. (FILTERed distinct
-    # aggregates were twice as slow: 2.4 s against 1.0 s all-time at 10M events.)
-    is_current = "c.added_at >= ?" if previous else "TRUE"
-    rows = cur.execute(
+    start = previous.utc_bounds()[0] if previous else lo
+    source = standing_counts(f, (start, hi))
+    is_current = "s.bucket >= ?" if previous else "TRUE"  # lo is a midnight: a quarter hour
+    counts = cur.execute(
         f"""
-        SELECT {is_current} AS is_current, count(*), count(DISTINCT c.reader_hash),
-               count(DISTINCT c.article_id), avg(k.sentiment)
-        FROM current_reactions c JOIN reaction_kinds k USING (kind_id)
-        WHERE {where.sql}
+        WITH per_kind AS (
+            SELECT {is_current} AS is_current, s.article_id, s.kind_id,
+                   sum(s.reactions) AS n
+            FROM ({source.sql}) s GROUP BY ALL
+        )
+        SELECT p.is_current, sum(p.n), count(DISTINCT p.article_id) FILTER (WHERE p.n > 0),
+               sum(p.n * k.sentiment) / nullif(sum(p.n), 0)
+        FROM per_kind p JOIN reaction_kinds k USING (kind_id)
         GROUP BY 1
         """,
-        ([lo] if previous else []) + where.params,
+        ([lo] if previous else []) + source.params,
     ).fetchall()
-    by_period = {bool(r[0]): r[1:] for r in rows}
-    views = _views_by_period(cur, f, lo, plo or lo, hi)
-    empty = (0, 0, 0, None)
-    row = (*by_period.get(True, empty), *by_period.get(False, empty))
-    now = Kpis(int(row[0]), int(row[1]), int(row[2]), _float(row[3]), views.get(True, 0))
-    then = (
-        Kpis(int(row[4]), int(row[5]), int(row[6]), _float(row[7]), views.get(False, 0))
-        if previous
-        else None
+    by_period = {bool(r[0]): r[1:] for r in counts}
+    readers = _readers_by_period(cur, f, lo if previous else None, (start, hi))
+    views = _views_by_period(cur, f, lo if previous else None, (start, hi))
+
+    def period(current: bool) -> Kpis:
+        n, articles, sentiment = by_period.get(current, (0, 0, None))
+        return Kpis(
+            int(n or 0),
+            readers.get(current, 0),
+            int(articles or 0),
+            _float(sentiment),
+            views.get(current, 0),
+        )
+
+    return period(True), (period(False) if previous else None)
+
+
+def _readers_by_period(
+    cur: duckdb.DuckDBPyConnection, f: Filters, current_from: datetime | None, bounds: Bounds
+) -> dict[bool, int]:
+    """Distinct reacting readers: the set bits of their numbers (db.READER_NO), exact and
+    10× faster than count(DISTINCT reader_hash) (0.1 s against 0.95 s at 10M events)."""
+    # Numbers are event ids, from 1. A bitstring whose length is a multiple of 8 aggregates
+    # 1.5× faster (0.07 s against 0.12 s at 10M events), so the top is rounded up to one.
+    highest = scalar(cur, "SELECT coalesce(max(reader_no), 1) FROM current_reactions")
+    return _by_period(
+        cur,
+        "bit_count(bitstring_agg(c.reader_no, 1, ?))",
+        [-(-highest // 8) * 8],
+        "current_reactions c",
+        reaction_predicate(f, start=bounds[0], end=bounds[1]),
+        "c.added_at",
+        current_from,
     )
-    return now, then
 
 
 def _views_by_period(
-    cur: duckdb.DuckDBPyConnection,
-    f: Filters,
-    current_from: datetime | None,
-    start: datetime | None,
-    end: datetime | None,
+    cur: duckdb.DuckDBPyConnection, f: Filters, current_from: datetime | None, bounds: Bounds
 ) -> dict[bool, int]:
-    """Views from `start` to `end`, split at `current_from` (True: the current period)."""
-    where = view_predicate(f, start=start, end=end)
-    is_current = "v.bucket >= ?" if current_from is not None else "TRUE"
+    return _by_period(
+        cur,
+        "sum(v.views)",
+        [],
+        "view_counts v",
+        view_predicate(f, start=bounds[0], end=bounds[1]),
+        "v.bucket",
+        current_from,
+    )
+
+
+def _by_period(
+    cur: duckdb.DuckDBPyConnection,
+    value: str,
+    value_params: list[object],
+    table: str,
+    where: Predicate,
+    time_column: str,
+    current_from: datetime | None,
+) -> dict[bool, int]:
+    """`value` over `table` rows in `where`, split at `current_from` (True: the current
+    period; everything is current without one). SQL pieces are the callers' constants."""
+    is_current = f"{time_column} >= ?" if current_from is not None else "TRUE"
     rows = cur.execute(
-        f"SELECT {is_current}, sum(v.views) FROM view_counts v WHERE {where.sql} GROUP BY 1",
-        ([current_from] if current_from is not None else []) + where.params,
+        f"SELECT {is_current}, {value} FROM {table} WHERE {where.sql} GROUP BY 1",
+        ([current_from] if current_from is not None else []) + value_params + where.params,
     ).fetchall()
-    return {bool(current): int(views) for current, views in rows}
+    return {bool(current): int(n) for current, n in rows}
 
 
 def _float(value: Any) -> float | None:
@@ -124,14 +171,15 @@ def _float(value: Any) -> float | None:
 
 def mix_over_time(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """bucket (local time), kind_id, reactions — one row per non-empty bucket and kind."""
-    where = reaction_predicate(f)
+    source = standing_counts(f)
     return cur.execute(
         f"""
-        SELECT {local_bucket(f)} AS bucket, c.kind_id, count(*) AS reactions
-        FROM current_reactions c WHERE {where.sql}
-        GROUP BY ALL ORDER BY bucket, c.kind_id
+        SELECT {local_bucket(f, "s.bucket")} AS bucket, s.kind_id,
+               sum(s.reactions)::BIGINT AS reactions
+        FROM ({source.sql}) s
+        GROUP BY ALL HAVING sum(s.reactions) > 0 ORDER BY bucket, s.kind_id
         """,
-        where.params,
+        source.params,
     ).df()
 
 
@@ -175,11 +223,11 @@ def _reactions_and_views(
 
 def counts_by_article(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """article_id, kind_id, reactions for every article with reactions in the filter."""
-    where = reaction_predicate(f)
+    source = standing_counts(f)
     return cur.execute(
-        f"SELECT c.article_id, c.kind_id, count(*) AS reactions "
-        f"FROM current_reactions c WHERE {where.sql} GROUP BY ALL",
-        where.params,
+        f"SELECT s.article_id, s.kind_id, sum(s.reactions)::BIGINT AS reactions "
+        f"FROM ({source.sql}) s GROUP BY ALL HAVING sum(s.reactions) > 0",
+        source.params,
     ).df()
 
 
@@ -217,8 +265,7 @@ def top_articles(cur: duckdb.DuckDBPyConnection, f: Filters, kinds: list[str]) -
     wide["views"] = views_by_article(cur, f).reindex(wide.index, fill_value=0).astype("int64")
     meta = (
         cur.execute(
-            "SELECT article_id, title, topic, author, published_at FROM articles "
-            "WHERE list_contains(?, article_id)",
+            f"SELECT article_id, title, topic, author, published_at FROM articles {AMONG_IDS}",
             [wide.index.tolist()],
         )
         .df()
@@ -325,36 +372,42 @@ def article_transitions(
     reader at the same instant. In the filter's date range."""
     lo, hi = f.utc_bounds()
     clean = f"AND {EXCLUDE_FLAGGED.format(event='event_id')}" if f.exclude_flagged else ""
+    # One scan of the log for the article's events (a second for its adds doubled the time),
+    # then only the adds at a remove's instant: 75 ms for the busiest article at 10M events.
     return cur.execute(
         f"""
-        WITH removes AS (
-            SELECT reader_hash, occurred_at, kind_id FROM reaction_events
-            WHERE article_id = ? AND action = 'remove'
+        WITH mine AS MATERIALIZED (
+            SELECT reader_hash, occurred_at, kind_id, action FROM reaction_events
+            WHERE article_id = ? {clean}
+        ),
+        removes AS MATERIALIZED (
+            SELECT reader_hash, occurred_at, kind_id FROM mine
+            WHERE action = 'remove'
               AND (?::TIMESTAMP IS NULL OR occurred_at >= ?)
-              AND (?::TIMESTAMP IS NULL OR occurred_at < ?) {clean}
+              AND (?::TIMESTAMP IS NULL OR occurred_at < ?)
         ),
         adds AS (
-            SELECT reader_hash, occurred_at, kind_id FROM reaction_events
-            WHERE article_id = ? AND action = 'add' {clean}
+            SELECT reader_hash, occurred_at, kind_id FROM mine
+            SEMI JOIN removes USING (reader_hash, occurred_at) WHERE action = 'add'
         )
         SELECT r.kind_id AS from_kind, a.kind_id AS to_kind, count(*) AS readers
         FROM removes r LEFT JOIN adds a USING (reader_hash, occurred_at)
         GROUP BY ALL ORDER BY readers DESC
         """,
-        [article_id, lo, lo, hi, hi, article_id],
+        [article_id, lo, lo, hi, hi],
     ).df()
 
 
 def topic_counts(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """topic, kind_id, reactions in the filter."""
-    where = reaction_predicate(f)
+    source = standing_counts(f)
     return cur.execute(
         f"""
-        SELECT a.topic, c.kind_id, count(*) AS reactions
-        FROM current_reactions c JOIN articles a USING (article_id)
-        WHERE {where.sql} GROUP BY ALL
+        SELECT a.topic, s.kind_id, sum(s.reactions)::BIGINT AS reactions
+        FROM ({source.sql}) s JOIN articles a USING (article_id)
+        GROUP BY ALL HAVING sum(s.reactions) > 0
         """,
-        where.params,
+        source.params,
     ).df()
 
 
@@ -374,14 +427,15 @@ def topic_views(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.Series:
 
 def topic_trend(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """topic, bucket (local time), reactions."""
-    where = reaction_predicate(f)
+    source = standing_counts(f)
     return cur.execute(
         f"""
-        SELECT a.topic, {local_bucket(f)} AS bucket, count(*) AS reactions
-        FROM current_reactions c JOIN articles a USING (article_id)
-        WHERE {where.sql} GROUP BY ALL ORDER BY 1, 2
+        SELECT a.topic, {local_bucket(f, "s.bucket")} AS bucket,
+               sum(s.reactions)::BIGINT AS reactions
+        FROM ({source.sql}) s JOIN articles a USING (article_id)
+        GROUP BY ALL HAVING sum(s.reactions) > 0 ORDER BY 1, 2
         """,
-        where.params,
+        source.params,
     ).df()
 
 

@@ -202,7 +202,7 @@ def articles_frame(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     tags = dict(
         cur.execute(
             "SELECT article_id, array_to_string(coalesce(tags, []), '; ') FROM articles "
-            "WHERE list_contains(?, article_id)",
+            f"{dashboard.AMONG_IDS}",
             [top["article_id"].tolist()],
         ).fetchall()
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -304,6 +305,13 @@ def _010_views(cur: duckdb.DuckDBPyConnection) -> None:
     rebuild_view_counts(cur)
 
 
+def _011_reaction_counts(cur: duckdb.DuckDBPyConnection) -> None:
+    # Reader numbers in current_reactions and the reaction_counts rollup (both explained
+    # where defined): the dashboard's counts at 10M events read 11× fewer rows.
+    rebuild_current_reactions(cur)
+    index_current_reactions(cur)
+
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("001_core_tables", _001_core_tables),
     ("002_default_reaction_kinds", _002_default_reaction_kinds),
@@ -315,6 +323,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("008_api_tokens", _008_api_tokens),
     ("009_integrity", _009_integrity),
     ("010_views", _010_views),
+    ("011_reaction_counts", _011_reaction_counts),
 )
 
 
@@ -324,9 +333,62 @@ CURRENT_REACTIONS_DDL = """
         reader_hash VARCHAR NOT NULL,
         kind_id     VARCHAR NOT NULL,
         event_id    BIGINT NOT NULL,      -- the add event that made it current
-        added_at    TIMESTAMP NOT NULL    -- … and its time (UTC): dashboards filter on it
+        added_at    TIMESTAMP NOT NULL,   -- … and its time (UTC): dashboards filter on it
+        reader_no   BIGINT NOT NULL       -- READER_NO: one number per reader, on all its rows
     )
 """
+
+# A reader's number: the event id of its earliest standing reaction. Event ids are unique and
+# each is one reader's, so numbers never collide; every writer rewrites all of a reader's rows
+# at once, so its rows always share one. Reacting readers then count exactly as set bits —
+# bit_count(bitstring_agg(reader_no, 1, max)) — 0.07–0.1 s over 8.5M rows where
+# count(DISTINCT reader_hash) took 0.95 s.
+READER_NO = "min(event_id) OVER (PARTITION BY reader_hash)"
+
+# The rollups' time grain. Every timezone's offset is a multiple of 15 minutes, so local
+# midnights, hours, days and weeks all fall on quarter-hour boundaries, and a rollup by
+# quarter hour (UTC) answers any of the dashboard's ranges and buckets exactly.
+QUARTER_HOUR_SQL = "time_bucket(INTERVAL 15 MINUTES, {column})"
+
+
+def quarter_hour(at: datetime) -> datetime:
+    """The start of `at`'s quarter hour: QUARTER_HOUR_SQL in Python."""
+    return at.replace(minute=at.minute - at.minute % 15, second=0, microsecond=0)
+
+
+# Standing reactions per article, kind and quarter hour (UTC) of their adding: what every
+# count on the dashboard reads (rollup.py), 11× fewer rows than current_reactions at 10M
+# events. A quarter hour for the reasons QUARTER_HOUR_SQL gives. Derived from
+# current_reactions, and written by whatever writes it: rebuilt with it, and given the net
+# change of the rows each settle or catch-up rewrites. A cell may have several rows, some
+# negative: readers sum them.
+REACTION_COUNTS_DDL = """
+    CREATE TABLE reaction_counts (
+        article_id  VARCHAR NOT NULL,
+        kind_id     VARCHAR NOT NULL,
+        bucket      TIMESTAMP NOT NULL,   -- start of the quarter hour (UTC) of added_at
+        reactions   BIGINT NOT NULL
+    )
+"""
+
+
+def reaction_counts_of(where: str = "TRUE", sign: int = 1) -> str:
+    """SELECT of reaction_counts rows from the current_reactions rows `where` picks (our own
+    SQL, bound values only), each counted `sign` (±1) times."""
+    assert sign in (1, -1)
+    bucket = QUARTER_HOUR_SQL.format(column="added_at")
+    return (
+        f"SELECT article_id, kind_id, {bucket} AS bucket, {sign} * count(*) AS reactions "
+        f"FROM current_reactions WHERE {where} GROUP BY ALL"
+    )
+
+
+def rebuild_reaction_counts(cur: duckdb.DuckDBPyConnection) -> None:
+    """Recompute `reaction_counts` from `current_reactions` (dropped and created anew, as
+    `rebuild_current_reactions` explains; 0.3 s at 10M events)."""
+    cur.execute("DROP TABLE IF EXISTS reaction_counts")
+    cur.execute(REACTION_COUNTS_DDL)
+    cur.execute(f"INSERT INTO reaction_counts {reaction_counts_of()}")
 
 
 def rebuild_current_reactions(cur: duckdb.DuckDBPyConnection) -> None:
@@ -344,28 +406,34 @@ def rebuild_current_reactions(cur: duckdb.DuckDBPyConnection) -> None:
     cur.execute("DROP TABLE IF EXISTS current_reactions")
     cur.execute(CURRENT_REACTIONS_DDL)
     cur.execute(
-        """
+        f"""
         INSERT INTO current_reactions
         WITH removed AS (
             SELECT DISTINCT article_id, reader_hash, kind_id
             FROM reaction_events WHERE action = 'remove'
+        ),
+        standing AS (
+            SELECT e.article_id, e.reader_hash, e.kind_id, e.event_id, e.occurred_at AS added_at
+            FROM reaction_events e
+            ANTI JOIN removed r
+                ON e.article_id = r.article_id AND e.reader_hash = r.reader_hash
+               AND e.kind_id = r.kind_id
+            WHERE e.action = 'add'
+            UNION ALL
+            SELECT article_id, reader_hash, kind_id, max(event_id), arg_max(occurred_at, event_id)
+            FROM reaction_events SEMI JOIN removed USING (article_id, reader_hash, kind_id)
+            GROUP BY ALL
+            HAVING arg_max(action, event_id) = 'add'
         )
-        SELECT e.article_id, e.reader_hash, e.kind_id, e.event_id, e.occurred_at
-        FROM reaction_events e
-        ANTI JOIN removed r
-            ON e.article_id = r.article_id AND e.reader_hash = r.reader_hash
-           AND e.kind_id = r.kind_id
-        WHERE e.action = 'add'
-        UNION ALL
-        SELECT article_id, reader_hash, kind_id, max(event_id), arg_max(occurred_at, event_id)
-        FROM reaction_events SEMI JOIN removed USING (article_id, reader_hash, kind_id)
-        GROUP BY ALL
-        HAVING arg_max(action, event_id) = 'add'
+        -- In event order, which is time order: the window would leave them by reader, and
+        -- every date range would read the whole table instead of its own row groups.
+        SELECT *, {READER_NO} FROM standing ORDER BY event_id
         """
     )
     set_current_reactions_through(
         cur, int(scalar(cur, "SELECT coalesce(max(event_id), 0) FROM reaction_events"))
     )
+    rebuild_reaction_counts(cur)
 
 
 THROUGH_KEY = "current_reactions_through"
@@ -390,29 +458,33 @@ def catch_up_current_reactions(cur: duckdb.DuckDBPyConnection, *, through: int) 
             "WHERE event_id > ?",
             [after],
         )
-        cur.execute("DELETE FROM current_reactions WHERE reader_hash IN (FROM caught_up)")
+        rewritten = "reader_hash IN (FROM caught_up)"
+        cur.execute(f"INSERT INTO reaction_counts {reaction_counts_of(rewritten, -1)}")
+        cur.execute(f"DELETE FROM current_reactions WHERE {rewritten}")
         cur.execute(
-            """
+            f"""
             INSERT INTO current_reactions
-            SELECT article_id, reader_hash, kind_id, max(event_id), arg_max(occurred_at, event_id)
-            FROM reaction_events SEMI JOIN caught_up USING (reader_hash)
-            GROUP BY ALL HAVING arg_max(action, event_id) = 'add'
+            WITH standing AS (
+                SELECT article_id, reader_hash, kind_id, max(event_id) AS event_id,
+                       arg_max(occurred_at, event_id) AS added_at
+                FROM reaction_events SEMI JOIN caught_up USING (reader_hash)
+                GROUP BY ALL HAVING arg_max(action, event_id) = 'add'
+            )
+            SELECT *, {READER_NO} FROM standing
             """
         )
+        cur.execute(f"INSERT INTO reaction_counts {reaction_counts_of(rewritten)}")
         cur.execute("DROP TABLE caught_up")
         set_current_reactions_through(cur, through)
     return through - after
 
 
 # Views per article, quarter hour (UTC) and hour since the article's publication: what every
-# page reads instead of the view log. A quarter hour because every timezone's offset is a
-# multiple of 15 minutes, so local midnights, hours, days and weeks all fall on its
-# boundaries and the rollup answers any of the dashboard's ranges and buckets exactly; the
-# hour since publication because the article page plots by it, and a quarter hour straddles
-# at most two of them. Written in the same transaction as the views it counts; a cell may
-# have several rows (one per write): readers sum them. An article whose publication time
-# changes has its cells rebuilt (Store.upsert_articles).
-VIEW_BUCKET_SQL = "time_bucket(INTERVAL 15 MINUTES, {column})"
+# page reads instead of the view log. The hour since publication because the article page
+# plots by it, and a quarter hour straddles at most two of them. Written in the same
+# transaction as the views it counts; a cell may have several rows (one per write): readers
+# sum them. An article whose publication time changes has its cells rebuilt
+# (Store.upsert_articles).
 VIEW_COUNTS_DDL = """
     CREATE TABLE view_counts (
         article_id          VARCHAR NOT NULL,
@@ -425,7 +497,7 @@ VIEW_COUNTS_DDL = """
 
 def view_counts_of(source: str) -> str:
     """SELECT of view_counts rows from the view rows of `source` (a table name, ours)."""
-    bucket = VIEW_BUCKET_SQL.format(column="v.viewed_at")
+    bucket = QUARTER_HOUR_SQL.format(column="v.viewed_at")
     return (
         f"SELECT v.article_id, {bucket} AS bucket, "
         "floor(epoch(v.viewed_at - a.published_at) / 3600)::BIGINT AS hours_since_publish, "

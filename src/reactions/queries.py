@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from reactions.db import scalar, view_counts_of
+from reactions.db import READER_NO, reaction_counts_of, scalar, view_counts_of
 
 # +1 for an add, -1 for a remove: summing it over a slice of the log gives the net change.
 SIGNED = "CASE action WHEN 'add' THEN 1 WHEN 'remove' THEN -1 ELSE 0 END"
@@ -88,16 +88,38 @@ def derived_state_mismatches(cur: duckdb.DuckDBPyConnection) -> int:
     return int(
         scalar(
             cur,
-            """
-            WITH truth AS (
+            f"""
+            WITH standing AS (
                 SELECT article_id, reader_hash, kind_id, max(event_id) AS event_id,
                        arg_max(occurred_at, event_id) AS added_at
                 FROM reaction_events GROUP BY ALL HAVING arg_max(action, event_id) = 'add'
             ),
+            truth AS (SELECT *, {READER_NO} AS reader_no FROM standing),
             diff AS (
                 (SELECT * FROM truth EXCEPT ALL SELECT * FROM current_reactions)
                 UNION ALL
                 (SELECT * FROM current_reactions EXCEPT ALL SELECT * FROM truth)
+            )
+            SELECT count(*) FROM diff
+            """,
+        )
+    )
+
+
+def reaction_count_mismatches(cur: duckdb.DuckDBPyConnection) -> int:
+    """How many cells (article, kind, quarter hour) of `reaction_counts` differ from a recount
+    of `current_reactions`. 0 means the rollup is exactly the standing reactions."""
+    return int(
+        scalar(
+            cur,
+            f"""
+            WITH truth AS ({reaction_counts_of()}),
+            rollup AS (SELECT article_id, kind_id, bucket, sum(reactions) AS reactions
+                       FROM reaction_counts GROUP BY ALL HAVING sum(reactions) <> 0),
+            diff AS (
+                (SELECT * FROM truth EXCEPT ALL SELECT * FROM rollup)
+                UNION ALL
+                (SELECT * FROM rollup EXCEPT ALL SELECT * FROM truth)
             )
             SELECT count(*) FROM diff
             """,

@@ -20,7 +20,7 @@ the process dies in between, `WriterState.load` replays the events after that ma
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -28,7 +28,12 @@ from datetime import UTC, date, datetime
 import duckdb
 
 from reactions.config import MAX_ID_LENGTH
-from reactions.db import catch_up_current_reactions, set_current_reactions_through, transaction
+from reactions.db import (
+    catch_up_current_reactions,
+    quarter_hour,
+    set_current_reactions_through,
+    transaction,
+)
 from reactions.errors import InvalidInput, ReactionsError, UnknownArticle, UnknownKind
 from reactions.known_readers import KnownReaders
 
@@ -43,7 +48,8 @@ EVENT_COLUMNS = (
     "source",
     "network_hash",
 )
-CURRENT_COLUMNS = ("article_id", "reader_hash", "kind_id", "event_id", "added_at")
+CURRENT_COLUMNS = ("article_id", "reader_hash", "kind_id", "event_id", "added_at", "reader_no")
+ROLLUP_COLUMNS = ("article_id", "kind_id", "bucket", "reactions")
 # Event ids are consecutive; assigned inside the write transaction, under the write lock.
 NEXT_EVENT_ID = "SELECT coalesce(max(event_id), 0) + 1 AS next_id FROM reaction_events"
 SETTLE_SECONDS = 0.2  # the derived table trails the event log by about this much at most…
@@ -218,6 +224,14 @@ class WriterState:
         return None
 
 
+def _reader_no(articles: ReaderState) -> int:
+    """The reader's number (db.READER_NO): the event id of its earliest standing reaction;
+    0 for a reader with none (it then has no rows to number)."""
+    return min(
+        (event_id for kinds in articles.values() for event_id, _ in kinds.values()), default=0
+    )
+
+
 def changes_for(before: Sequence[str], kind: str, *, multiple: bool) -> list[tuple[str, str]]:
     """The (kind, action) events one tap produces, given the reader's current kinds."""
     if kind in before:  # the same kind again: undo it
@@ -238,6 +252,7 @@ class TapTables:
         self.generation = generation
         self.events = cur.appender("reaction_events", columns=list(EVENT_COLUMNS))
         self.current = cur.appender("current_reactions", columns=list(CURRENT_COLUMNS))
+        self.rollup = cur.appender("reaction_counts", columns=list(ROLLUP_COLUMNS))
 
 
 def write_batch(
@@ -339,27 +354,40 @@ def settle(tables: TapTables, state: WriterState) -> None:
     assert state.next_event_id is not None
     readers = sorted(state.dirty)
     rows = [
-        (article_id, reader, kind, event_id, added_at)
+        (article_id, reader, kind, event_id, added_at, reader_no)
         for reader in readers
+        for reader_no in [_reader_no(state.readers[reader])]
         for article_id, kinds in state.readers[reader].items()
         for kind, (event_id, added_at) in kinds.items()
     ]
+    # The rollup's net change: each rewritten reader's old rows out, its new rows in. Most
+    # of a reader's rows come back as they were, so a settle adds a few cells, not a row each.
+    change: Counter[tuple[str, str, datetime]] = Counter(
+        (article_id, kind, quarter_hour(added_at)) for article_id, _, kind, _, added_at, _ in rows
+    )
     cur = tables.cur
     try:
         with transaction(cur):
             for start in range(0, len(readers), 1_000):  # bounded IN lists plan quickly
                 chunk = readers[start : start + 1_000]
-                cur.execute(
+                for article_id, kind, added_at in cur.execute(
                     "DELETE FROM current_reactions "
-                    f"WHERE reader_hash IN ({', '.join('?' * len(chunk))})",
+                    f"WHERE reader_hash IN ({', '.join('?' * len(chunk))}) "
+                    "RETURNING article_id, kind_id, added_at",
                     chunk,
-                )
+                ).fetchall():
+                    change[(article_id, kind, quarter_hour(added_at))] -= 1
             if rows:
                 tables.current.append_rows(rows)
                 tables.current.flush()
+            cells = [(*cell, n) for cell, n in change.items() if n]
+            if cells:
+                tables.rollup.append_rows(cells)
+                tables.rollup.flush()
             set_current_reactions_through(cur, state.next_event_id - 1)
     except BaseException:
         tables.current.clear()
+        tables.rollup.clear()
         state.forget()  # the next load replays the log from the last settled event
         raise
     state.dirty.clear()

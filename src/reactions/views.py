@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 
 import duckdb
 
-from reactions.db import transaction
+from reactions.db import quarter_hour, transaction
 from reactions.errors import InvalidInput, ReactionsError, UnknownArticle
 from reactions.taps import EVENT_SOURCES, WriterState, utc_now, validate_id
 
@@ -40,11 +40,6 @@ class ViewTables:
         self.generation = generation
         self.events = cur.appender("view_events", columns=list(VIEW_COLUMNS))
         self.counts = cur.appender("view_counts", columns=list(VIEW_COUNT_COLUMNS))
-
-
-def quarter_hour(at: datetime) -> datetime:
-    """The start of `at`'s quarter hour: SQL's time_bucket(INTERVAL 15 MINUTES, at)."""
-    return at.replace(minute=at.minute - at.minute % 15, second=0, microsecond=0)
 
 
 def hours_since(at: datetime, published: datetime) -> int:

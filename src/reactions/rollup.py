@@ -1,0 +1,88 @@
+"""Standing reactions under a filter, counted from the quarter-hour rollup (`reaction_counts`,
+db.py) rather than row by row: the source every count on the dashboard and in the exports
+reads. No Streamlit.
+
+`standing_counts` is a subquery of (article_id, kind_id, bucket, reactions) rows whose sums
+are exactly what `current_reactions` holds under the filter, so every figure stays
+recomputable from the raw events (the tests do):
+
+- whole quarter hours come from the rollup: a dashboard range runs from local midnight to
+  local midnight, which always falls on a quarter hour, so that is nearly always all of it;
+- a bound inside a quarter hour (the mood alerts' "last hour") takes the rows of that partial
+  quarter from `current_reactions`;
+- excluded (flagged, not dismissed) reactions are taken back out, one −1 row each: there are
+  few, and an editor's decision changes them without touching the rollup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from reactions.db import QUARTER_HOUR_SQL, quarter_hour
+from reactions.filters import Filters, Predicate, reaction_predicate
+
+QUARTER = timedelta(minutes=15)
+Bounds = tuple[datetime | None, datetime | None]
+
+
+def standing_counts(f: Filters, bounds: Bounds | None = None) -> Predicate:
+    """SELECT of (article_id, kind_id, bucket, reactions) rows summing to the standing
+    reactions in the filter: its articles and kinds, added within `bounds` ([start, end) in
+    naive UTC, None for open; the filter's own range when not given), flagged events left out
+    when the filter says so. `bucket` is the quarter hour (UTC) they were added in."""
+    lo, hi = f.utc_bounds() if bounds is None else bounds
+    # Kinds and articles as the filter says; the range and the flags are handled here.
+    rest = replace(f, exclude_flagged=False)
+    whole_lo = _ceil_quarter(lo) if lo is not None else None
+    whole_hi = quarter_hour(hi) if hi is not None else None
+    parts: list[Predicate] = []
+    if whole_lo is None or whole_hi is None or whole_lo < whole_hi:
+        parts.append(
+            _select(
+                "SELECT r.article_id, r.kind_id, r.bucket, r.reactions FROM reaction_counts r",
+                reaction_predicate(rest, use_range=False, alias="r"),
+                _range("r.bucket", whole_lo, whole_hi),
+            )
+        )
+        partial = [(lo, whole_lo), (whole_hi, hi)]
+    else:  # both bounds inside one quarter hour
+        partial = [(lo, hi)]
+    rows = reaction_predicate(rest, use_range=False)
+    for start, end in partial:
+        if start is not None and end is not None and start < end:
+            parts.append(_select(_ROWS.format(sign=1), rows, _range("c.added_at", start, end)))
+    if f.exclude_flagged:
+        parts.append(_select(_ROWS.format(sign=-1), rows, _range("c.added_at", lo, hi), _EXCLUDED))
+    return Predicate(" UNION ALL ".join(p.sql for p in parts), [v for p in parts for v in p.params])
+
+
+_EXCLUDED = Predicate("c.event_id IN (SELECT event_id FROM excluded_events)", [])
+_ROWS = (
+    f"SELECT c.article_id, c.kind_id, {QUARTER_HOUR_SQL.format(column='c.added_at')} AS bucket, "
+    "{sign} AS reactions FROM current_reactions c"
+)
+
+
+def _ceil_quarter(at: datetime) -> datetime:
+    start = quarter_hour(at)
+    return start if start == at else start + QUARTER
+
+
+def _range(column: str, start: datetime | None, end: datetime | None) -> Predicate:
+    """`column` in [start, end); `column` is the caller's constant."""
+    clauses: list[str] = []
+    params: list[object] = []
+    if start is not None:
+        clauses.append(f"{column} >= ?")
+        params.append(start)
+    if end is not None:
+        clauses.append(f"{column} < ?")
+        params.append(end)
+    return Predicate(" AND ".join(clauses) or "TRUE", params)
+
+
+def _select(head: str, *where: Predicate) -> Predicate:
+    return Predicate(
+        f"{head} WHERE {' AND '.join(w.sql for w in where)}", [v for w in where for v in w.params]
+    )
