@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 import shutil
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -127,7 +128,10 @@ def test_counts_through_the_rollup_equal_the_standing_reactions_row_by_row(
         assert excluded & set(raw["event_id"])  # some standing reactions are flagged
         if exclude_flagged:
             raw = raw[~raw["event_id"].isin(excluded)]
-        f = Filters(preset="all", kinds=("angry", "like", "sad"), exclude_flagged=exclude_flagged)
+        every = Filters(preset="all", exclude_flagged=exclude_flagged)
+        now, _ = dashboard.kpis(cur, every)
+        assert (now.reactions, now.readers) == (len(raw), raw["reader_hash"].nunique())
+        f = replace(every, kinds=("angry", "like", "sad"))
         rng = random.Random(3)
         for lo, hi in _quarter_edges(rng):
             source = standing_counts(f, (lo, hi))
@@ -146,3 +150,24 @@ def test_counts_through_the_rollup_equal_the_standing_reactions_row_by_row(
             assert counted.sort_index().to_dict() == expected.sort_index().to_dict(), (lo, hi)
     finally:
         store.close()
+
+
+def test_readers_count_exactly_when_a_readers_numbered_reaction_is_flagged(store: Store) -> None:
+    """All time, a reader counts by its numbered row; flagged, its other rows must count it."""
+    kept = store.record_reaction("budget-vote", "reader-a", "like")  # reader-a's number
+    store.record_reaction("cup-final", "reader-a", "love")
+    gone = store.record_reaction("budget-vote", "reader-b", "sad")  # reader-b's only one
+    store.record_reaction("cup-final", "reader-c", "wow")
+    cur = store.cursor()
+    cur.execute(
+        "INSERT INTO flagged_events VALUES (?, 'f1'), (?, 'f1')",
+        [kept.event_ids[0], gone.event_ids[0]],
+    )
+    for f, readers, reactions in (
+        (Filters(preset="all"), 2, 2),  # a (by its love) and c
+        (Filters(preset="all", exclude_flagged=False), 3, 4),
+        (Filters(preset="all", kinds=("like", "sad")), 0, 0),  # the rows path, for comparison
+        (Filters(preset="all", kinds=("love", "wow")), 2, 2),
+    ):
+        now, _ = dashboard.kpis(cur, dashboard.effective(cur, f))
+        assert (now.readers, now.reactions) == (readers, reactions), f

@@ -88,8 +88,12 @@ ALLOWED = {
     "before.sql": "the same",
     "value": "dashboard._by_period: a constant aggregate its callers pass",
     "local_bucket(f, 's.bucket')": "interval from INTERVALS, zone from zoneinfo, our column",
-    "AMONG_IDS": "dashboard.AMONG_IDS, a constant clause with one placeholder",
-    "dashboard.AMONG_IDS": "the same",
+    "AMONG_IDS": "datasets.AMONG_IDS, a constant clause with one placeholder",
+    "', '.join(['s.article_id', *per_kind])": "dashboard._per_article: k0, k1… by index, "
+    "kind ids bound",
+    "counts.sql": "dashboard._per_article: our SELECT with placeholders only",
+    "views.sql": "filters.view_predicate: placeholders only",
+    "excluded": "a constant subquery of our view excluded_events",
 }
 
 

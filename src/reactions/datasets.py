@@ -29,6 +29,9 @@ from reactions.stats import rate_interval, wilson_interval
 from reactions.taps import utc_now
 
 DATASETS = ("events", "articles", "timeseries")
+# Articles whose id is in a bound list: a semi-join with the list unnested, 9 ms for 2,000
+# ids where `WHERE list_contains(?, article_id)` took 50 ms.
+AMONG_IDS = "SEMI JOIN (SELECT unnest(?::VARCHAR[]) AS article_id) USING (article_id)"
 UTC_ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
@@ -202,7 +205,7 @@ def articles_frame(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     tags = dict(
         cur.execute(
             "SELECT article_id, array_to_string(coalesce(tags, []), '; ') FROM articles "
-            f"{dashboard.AMONG_IDS}",
+            f"{AMONG_IDS}",
             [top["article_id"].tolist()],
         ).fetchall()
     )

@@ -35,13 +35,13 @@ def kinds(db: str) -> pd.DataFrame:
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
 def kpis(db: str, f: Filters) -> tuple[dashboard.Kpis, dashboard.Kpis | None]:
     cur = _cur()
-    return dashboard.kpis(cur, dashboard.effective(cur, f))
+    return dashboard.kpis(cur, _effective(db, f))
 
 
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
 def mix(db: str, f: Filters) -> pd.DataFrame:
     cur = _cur()
-    return dashboard.mix_over_time(cur, dashboard.effective(cur, f))
+    return dashboard.mix_over_time(cur, _effective(db, f))
 
 
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
@@ -52,14 +52,20 @@ def views_over_time(db: str, f: Filters) -> pd.DataFrame:
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
 def top(db: str, f: Filters, kind_ids: tuple[str, ...]) -> pd.DataFrame:
     cur = _cur()
-    return dashboard.top_articles(cur, dashboard.effective(cur, f), list(kind_ids))
+    return dashboard.top_articles(cur, _effective(db, f), list(kind_ids))
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def article_counts(db: str, f: Filters, kind_ids: tuple[str, ...]) -> pd.DataFrame:
+    cur = _cur()
+    return dashboard.article_counts(cur, _effective(db, f), list(kind_ids))
 
 
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
 def topics(db: str, f: Filters) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.Series]:
     """Per topic: counts per kind, trend, the previous period's totals, and views."""
     cur = _cur()
-    f = dashboard.effective(cur, f)
+    f = _effective(db, f)
     return (
         dashboard.topic_counts(cur, f),
         dashboard.topic_trend(cur, f),
@@ -71,6 +77,16 @@ def topics(db: str, f: Filters) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, 
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
 def alerts(db: str, rule: AlertRule) -> pd.DataFrame:
     return mood_alerts(_cur(), rule, utc_now())
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def _anything_excluded(db: str) -> bool:
+    return dashboard.anything_excluded(_cur())
+
+
+def _effective(db: str, f: Filters) -> Filters:
+    """dashboard.effective, asking the database once per refresh rather than per figure."""
+    return dashboard.effective(_cur(), f, excluding=_anything_excluded(db))
 
 
 def forget() -> None:

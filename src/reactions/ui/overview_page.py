@@ -238,10 +238,7 @@ def with_previous(shown: pd.DataFrame, ctx: PageContext, sort: str) -> pd.DataFr
     if previous is None or shown.empty:
         return shown
     column = TOTAL if sort in (TOTAL, RATE) else sort.split(":")[0]
-    before = data.top(ctx.db, previous, ctx.style.order)
-    earlier = (
-        before.set_index("article_id")[column] if not before.empty else pd.Series(dtype="int64")
-    )
+    earlier = data.article_counts(ctx.db, previous, ctx.style.order)[column]
     out = shown.copy()
     out["previous"] = out["article_id"].map(earlier).fillna(0).astype("int64")
     out["change"] = [
