@@ -14,13 +14,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reactions import dashboard
+from reactions import dashboard, taps
 from reactions.filters import Filters
 from reactions.integrity import scan
-from reactions.queries import reaction_count_mismatches
+from reactions.queries import reaction_count_mismatches, view_count_mismatches
 from reactions.rollup import standing_counts
 from reactions.store import Store
 from reactions.taps import Tap
+from reactions.views import View
 from tests import independent
 from tests.conftest import DEMO_END
 
@@ -171,3 +172,26 @@ def test_readers_count_exactly_when_a_readers_numbered_reaction_is_flagged(store
     ):
         now, _ = dashboard.kpis(cur, dashboard.effective(cur, f))
         assert (now.readers, now.reactions) == (readers, reactions), f
+
+
+def test_rollups_are_compacted_as_live_writes_grow_them_and_writing_goes_on(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(taps, "COMPACT_AFTER", 20)
+    start = datetime(2026, 11, 20, 9, 0)
+
+    def rows(table: str) -> int:
+        return int(store.cursor().execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+
+    peak = {"reaction_counts": 0, "view_counts": 0}
+    for i in range(300):
+        at = start + timedelta(minutes=20 * (i % 12))  # a dozen quarter hours, over and over
+        store.record_taps([Tap("budget-vote", f"reader-{i}", "like", at=at)])
+        store.settle()
+        store.record_views([View("cup-final", f"reader-{i}", source="api", at=at)])
+        peak = {table: max(n, rows(table)) for table, n in peak.items()}
+    # without compaction each would hold a row per write (300); cells are 12 each
+    assert peak["reaction_counts"] < 60 and peak["view_counts"] < 60
+    assert reaction_count_mismatches(store.cursor()) == view_count_mismatches(store.cursor()) == 0
+    now, _ = dashboard.kpis(store.cursor(), Filters(preset="all"))
+    assert (now.reactions, now.views) == (300, 300)

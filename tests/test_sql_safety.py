@@ -86,7 +86,8 @@ ALLOWED = {
     "source.sql": "rollup.standing_counts: our SELECTs with placeholders only",
     "recent.sql": "the same",
     "before.sql": "the same",
-    "value": "dashboard._by_period: a constant aggregate its callers pass",
+    "value": "dashboard._by_period: a constant aggregate its callers pass; db.ROLLUPS' column",
+    "', '.join(cell)": "column names from the constant db.ROLLUPS",
     "local_bucket(f, 's.bucket')": "interval from INTERVALS, zone from zoneinfo, our column",
     "AMONG_IDS": "datasets.AMONG_IDS, a constant clause with one placeholder",
     "', '.join(['s.article_id', *per_kind])": "dashboard._per_article: k0, k1… by index, "

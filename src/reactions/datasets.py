@@ -91,7 +91,7 @@ def events_query(
         return safe_text_sql(expression) if spreadsheet_safe else expression
 
     local = (
-        "strftime(e.occurred_at, '%Y-%m-%dT%H:%M:%S') || '+00:00'"
+        "strftime(e.occurred_at, '%Y-%m-%dT%H:%M:%S+00:00')"  # no concatenation: 0.3 s at 10M
         if f.zone.key == "UTC"
         else local_iso_sql("e.occurred_at", f.zone.key)
     )

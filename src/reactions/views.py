@@ -152,3 +152,4 @@ def _append(
         tables.events.clear()  # rows a failed flush left buffered must not land later
         tables.counts.clear()
         raise
+    state.grew(tables.cur, "view_counts", len(cells))
