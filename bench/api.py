@@ -90,5 +90,6 @@ def api_throughput(
             if result.failures or accepted != clients * (per_client + 100):
                 raise RuntimeError(f"API bench {name!r}: {result.failures[:3]} accepted {accepted}")
             rates[name] = result.per_second()
-    copy.unlink()
+    for leftover in (copy, Path(f"{copy}.wal")):
+        leftover.unlink(missing_ok=True)
     return rates

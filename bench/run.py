@@ -293,7 +293,8 @@ def main() -> None:
         )
     )
     print(f"  raw export: {spread}; peak {peak:,.0f} MiB", flush=True)
-    (workdir / "events.csv").unlink(missing_ok=True)
+    for leftover in ("events.csv", "events.csv.manifest.json"):
+        (workdir / leftover).unlink(missing_ok=True)
 
     print()
     print_table(rows)
