@@ -159,11 +159,26 @@ def test_readers_count_exactly_when_a_readers_numbered_reaction_is_flagged(store
     store.record_reaction("cup-final", "reader-a", "love")
     gone = store.record_reaction("budget-vote", "reader-b", "sad")  # reader-b's only one
     store.record_reaction("cup-final", "reader-c", "wow")
-    cur = store.cursor()
-    cur.execute(
-        "INSERT INTO flagged_events VALUES (?, 'f1'), (?, 'f1')",
-        [kept.event_ids[0], gone.event_ids[0]],
+    flag = {
+        "flag_id": "f1",
+        "rule": "toggle_storm",
+        "article_id": "budget-vote",
+        "subject": "made by hand",
+        "first_at": datetime(2026, 11, 20),
+        "last_at": datetime(2026, 11, 20),
+        "events": 2,
+        "readers": 2,
+        "kind": "like",
+        "severity": "high",
+        "reason": "a test",
+        "threshold": 1.0,
+    }
+    store.replace_flags(
+        pd.DataFrame([flag]),
+        pd.DataFrame({"event_id": [kept.event_ids[0], gone.event_ids[0]], "flag_id": "f1"}),
     )
+    cur = store.cursor()
+    assert reaction_count_mismatches(cur) == 0
     for f, readers, reactions in (
         (Filters(preset="all"), 2, 2),  # a (by its love) and c
         (Filters(preset="all", exclude_flagged=False), 3, 4),
@@ -172,6 +187,13 @@ def test_readers_count_exactly_when_a_readers_numbered_reaction_is_flagged(store
     ):
         now, _ = dashboard.kpis(cur, dashboard.effective(cur, f))
         assert (now.readers, now.reactions) == (readers, reactions), f
+
+    # A flagged reaction undone: the rollup's excluded cell follows the settle.
+    store.record_reaction("budget-vote", "reader-b", "sad")
+    cur = store.cursor()
+    assert reaction_count_mismatches(cur) == 0
+    raw, _ = dashboard.kpis(cur, Filters(preset="all", exclude_flagged=False))
+    assert (raw.readers, raw.reactions) == (2, 3)
 
 
 def test_rollups_are_compacted_as_live_writes_grow_them_and_writing_goes_on(

@@ -107,14 +107,15 @@ def derived_state_mismatches(cur: duckdb.DuckDBPyConnection) -> int:
 
 
 def reaction_count_mismatches(cur: duckdb.DuckDBPyConnection) -> int:
-    """How many cells (article, kind, quarter hour) of `reaction_counts` differ from a recount
-    of `current_reactions`. 0 means the rollup is exactly the standing reactions."""
+    """How many cells (article, kind, quarter hour, excluded) of `reaction_counts` differ from
+    a recount of `current_reactions` and `excluded_events`. 0 means the rollup is exactly the
+    standing reactions."""
     return int(
         scalar(
             cur,
             f"""
             WITH truth AS ({reaction_counts_of()}),
-            rollup AS (SELECT article_id, kind_id, bucket, sum(reactions) AS reactions
+            rollup AS (SELECT article_id, kind_id, bucket, excluded, sum(reactions) AS reactions
                        FROM reaction_counts GROUP BY ALL HAVING sum(reactions) <> 0),
             diff AS (
                 (SELECT * FROM truth EXCEPT ALL SELECT * FROM rollup)

@@ -10,8 +10,8 @@ recomputable from the raw events (the tests do):
   local midnight, which always falls on a quarter hour, so that is nearly always all of it;
 - a bound inside a quarter hour (the mood alerts' "last hour") takes the rows of that partial
   quarter from `current_reactions`;
-- excluded (flagged, not dismissed) reactions are taken back out, one −1 row each: there are
-  few, and an editor's decision changes them without touching the rollup.
+- excluded (flagged, not dismissed) reactions are left out by the rollup's `excluded` column,
+  and in a partial quarter by the same clause as everywhere (filters.EXCLUDE_FLAGGED).
 """
 
 from __future__ import annotations
@@ -32,35 +32,35 @@ def standing_counts(f: Filters, bounds: Bounds | None = None) -> Predicate:
     naive UTC, None for open; the filter's own range when not given), flagged events left out
     when the filter says so. `bucket` is the quarter hour (UTC) they were added in."""
     lo, hi = f.utc_bounds() if bounds is None else bounds
-    # Kinds and articles as the filter says; the range and the flags are handled here.
-    rest = replace(f, exclude_flagged=False)
     whole_lo = _ceil_quarter(lo) if lo is not None else None
     whole_hi = quarter_hour(hi) if hi is not None else None
     parts: list[Predicate] = []
     if whole_lo is None or whole_hi is None or whole_lo < whole_hi:
+        # Kinds and articles as the filter says; flags by the rollup's own column.
+        cells = reaction_predicate(replace(f, exclude_flagged=False), use_range=False, alias="r")
         parts.append(
             _select(
                 "SELECT r.article_id, r.kind_id, r.bucket, r.reactions FROM reaction_counts r",
-                reaction_predicate(rest, use_range=False, alias="r"),
+                cells,
+                _KEPT if f.exclude_flagged else _EVERY,
                 _range("r.bucket", whole_lo, whole_hi),
             )
         )
         partial = [(lo, whole_lo), (whole_hi, hi)]
     else:  # both bounds inside one quarter hour
         partial = [(lo, hi)]
-    rows = reaction_predicate(rest, use_range=False)
+    rows = reaction_predicate(f, use_range=False)
     for start, end in partial:
         if start is not None and end is not None and start < end:
-            parts.append(_select(_ROWS.format(sign=1), rows, _range("c.added_at", start, end)))
-    if f.exclude_flagged:
-        parts.append(_select(_ROWS.format(sign=-1), rows, _range("c.added_at", lo, hi), _EXCLUDED))
+            parts.append(_select(_ROWS, rows, _range("c.added_at", start, end)))
     return Predicate(" UNION ALL ".join(p.sql for p in parts), [v for p in parts for v in p.params])
 
 
-_EXCLUDED = Predicate("c.event_id IN (SELECT event_id FROM excluded_events)", [])
+_KEPT = Predicate("NOT r.excluded", [])
+_EVERY = Predicate("TRUE", [])
 _ROWS = (
     f"SELECT c.article_id, c.kind_id, {QUARTER_HOUR_SQL.format(column='c.added_at')} AS bucket, "
-    "{sign} AS reactions FROM current_reactions c"
+    "1 AS reactions FROM current_reactions c"
 )
 
 

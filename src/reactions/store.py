@@ -25,6 +25,7 @@ from reactions.db import (
     connect,
     index_current_reactions,
     rebuild_current_reactions,
+    rebuild_reaction_counts,
     rebuild_view_counts,
     scalar,
     transaction,
@@ -488,6 +489,7 @@ class Store:
                 _insert_arrow(
                     cur, "flagged_events", pa.Table.from_pandas(flagged, preserve_index=False)
                 )
+            rebuild_reaction_counts(cur)  # its `excluded` column follows the flags
 
     def decide(self, flag_id: str, decision: str, who: str, why: str) -> None:
         """Record an editor's decision on a flag: 'confirm' keeps its events out of the
@@ -506,6 +508,7 @@ class Store:
                 "INSERT INTO integrity_decisions VALUES (?, ?, ?, ?, ?)",
                 [utc_now(), flag_id, decision, who[:200] or "unknown", why],
             )
+            rebuild_reaction_counts(cur)  # a decision moves the flag's reactions in or out
 
     @contextmanager
     def _writing(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -50,7 +50,7 @@ EVENT_COLUMNS = (
     "network_hash",
 )
 CURRENT_COLUMNS = ("article_id", "reader_hash", "kind_id", "event_id", "added_at", "reader_no")
-ROLLUP_COLUMNS = ("article_id", "kind_id", "bucket", "reactions")
+ROLLUP_COLUMNS = ("article_id", "kind_id", "bucket", "excluded", "reactions")
 # Event ids are consecutive; assigned inside the write transaction, under the write lock.
 NEXT_EVENT_ID = "SELECT coalesce(max(event_id), 0) + 1 AS next_id FROM reaction_events"
 SETTLE_SECONDS = 0.2  # the derived table trails the event log by about this much at most…
@@ -144,6 +144,9 @@ class WriterState:
     viewed_keys: set[int] = field(default_factory=set)
     # Rows writes appended to each rollup since it was last compacted (or since loading).
     appended: dict[str, int] = field(default_factory=dict)
+    # Events integrity excludes (excluded_events): the rollup's `excluded` column. Scans and
+    # decisions write outside the tap path, so forget() drops this with everything else.
+    excluded: set[int] | None = None
     # Bumped by every forget() and compaction: a Store's TapTables and ViewTables from an older
     # generation are remade (a rebuild replaces the derived table their appenders point at).
     generation: int = 0
@@ -157,7 +160,14 @@ class WriterState:
         self.known = None
         self.viewed_day, self.viewed_keys = None, set()
         self.appended = {}
+        self.excluded = None
         self.generation += 1
+
+    def excluded_events(self, cur: duckdb.DuckDBPyConnection) -> set[int]:
+        if self.excluded is None:
+            rows = cur.execute("SELECT event_id FROM excluded_events").fetchall()
+            self.excluded = {int(r[0]) for r in rows}
+        return self.excluded
 
     def grew(self, cur: duckdb.DuckDBPyConnection, table: str, rows: int) -> None:
         """Note `rows` appended to a rollup (after they committed), and compact it when they
@@ -387,23 +397,25 @@ def settle(tables: TapTables, state: WriterState) -> None:
         for article_id, kinds in state.readers[reader].items()
         for kind, (event_id, added_at) in kinds.items()
     ]
+    cur = tables.cur
+    excluded = state.excluded_events(cur)
     # The rollup's net change: each rewritten reader's old rows out, its new rows in. Most
     # of a reader's rows come back as they were, so a settle adds a few cells, not a row each.
-    change: Counter[tuple[str, str, datetime]] = Counter(
-        (article_id, kind, quarter_hour(added_at)) for article_id, _, kind, _, added_at, _ in rows
+    change: Counter[tuple[str, str, datetime, bool]] = Counter(
+        (article_id, kind, quarter_hour(added_at), event_id in excluded)
+        for article_id, _, kind, event_id, added_at, _ in rows
     )
-    cur = tables.cur
     try:
         with transaction(cur):
             for start in range(0, len(readers), 1_000):  # bounded IN lists plan quickly
                 chunk = readers[start : start + 1_000]
-                for article_id, kind, added_at in cur.execute(
+                for article_id, kind, event_id, added_at in cur.execute(
                     "DELETE FROM current_reactions "
                     f"WHERE reader_hash IN ({', '.join('?' * len(chunk))}) "
-                    "RETURNING article_id, kind_id, added_at",
+                    "RETURNING article_id, kind_id, event_id, added_at",
                     chunk,
                 ).fetchall():
-                    change[(article_id, kind, quarter_hour(added_at))] -= 1
+                    change[(article_id, kind, quarter_hour(added_at), event_id in excluded)] -= 1
             if rows:
                 tables.current.append_rows(rows)
                 tables.current.flush()
