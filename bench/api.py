@@ -74,6 +74,7 @@ def api_throughput(
 ) -> dict[str, float]:
     """Requests per second for each workload, on a copy of `db`; every one must be accepted."""
     copy = workdir / "bench-api.duckdb"
+    Path(f"{copy}.wal").unlink(missing_ok=True)  # a stopped run's would be replayed into the copy
     shutil.copy(db, copy)
     articles = _articles(copy)
     rates: dict[str, float] = {}
