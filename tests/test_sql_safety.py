@@ -81,7 +81,6 @@ ALLOWED = {
     "rewritten": "a constant clause naming a temporary table of ours",
     "sign": "asserted to be 1 or -1",
     "EXCLUDED_EVENT": "db.EXCLUDED_EVENT, a constant clause",
-    "QUARTER_HOUR_SQL.format(column='c.added_at')": "a constant expression of our column",
     "head": "rollup._select: a constant SELECT … FROM of our tables",
     "' AND '.join((w.sql for w in where))": "rollup._select: predicates of placeholders only",
     "source.sql": "rollup.standing_counts: our SELECTs with placeholders only",

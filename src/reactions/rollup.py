@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from reactions.db import QUARTER_HOUR_SQL, quarter_hour
+from reactions.db import quarter_hour
 from reactions.filters import Filters, Predicate, reaction_predicate
 
 QUARTER = timedelta(minutes=15)
@@ -30,7 +30,8 @@ def standing_counts(f: Filters, bounds: Bounds | None = None) -> Predicate:
     """SELECT of (article_id, kind_id, bucket, reactions) rows summing to the standing
     reactions in the filter: its articles and kinds, added within `bounds` ([start, end) in
     naive UTC, None for open; the filter's own range when not given), flagged events left out
-    when the filter says so. `bucket` is the quarter hour (UTC) they were added in."""
+    when the filter says so. `bucket` is when they were added: the start of the quarter hour
+    (UTC) for the rollup's rows, the instant itself for a partial quarter's."""
     lo, hi = f.utc_bounds() if bounds is None else bounds
     whole_lo = _ceil_quarter(lo) if lo is not None else None
     whole_hi = quarter_hour(hi) if hi is not None else None
@@ -58,9 +59,9 @@ def standing_counts(f: Filters, bounds: Bounds | None = None) -> Predicate:
 
 _KEPT = Predicate("NOT r.excluded", [])
 _EVERY = Predicate("TRUE", [])
+# A row's own time as its bucket: exact for any split a caller makes inside the quarter hour.
 _ROWS = (
-    f"SELECT c.article_id, c.kind_id, {QUARTER_HOUR_SQL.format(column='c.added_at')} AS bucket, "
-    "1 AS reactions FROM current_reactions c"
+    "SELECT c.article_id, c.kind_id, c.added_at AS bucket, 1 AS reactions FROM current_reactions c"
 )
 
 
