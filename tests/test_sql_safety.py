@@ -81,6 +81,8 @@ ALLOWED = {
     "rewritten": "a constant clause naming a temporary table of ours",
     "sign": "asserted to be 1 or -1",
     "EXCLUDED_EVENT": "db.EXCLUDED_EVENT, a constant clause",
+    "truth": "queries._rows_on_one_side: its callers' constant recount queries",
+    "derived": "queries._rows_on_one_side: its callers' constant queries of a derived table",
     "head": "rollup._select: a constant SELECT … FROM of our tables",
     "' AND '.join((w.sql for w in where))": "rollup._select: predicates of placeholders only",
     "source.sql": "rollup.standing_counts: our SELECTs with placeholders only",

@@ -300,12 +300,10 @@ def reaction_predicate(
     params: list[object] = []
     if use_range:
         lo, hi = (start, end) if (start or end) else f.utc_bounds()
-        if lo is not None:
-            clauses.append(f"{alias}.{time_column} >= ?")
-            params.append(lo)
-        if hi is not None:
-            clauses.append(f"{alias}.{time_column} < ?")
-            params.append(hi)
+        within = range_predicate(f"{alias}.{time_column}", lo, hi)
+        if within.params:
+            clauses.append(within.sql)
+            params.extend(within.params)
     if f.kinds:
         clauses.append(f"{alias}.kind_id IN ({', '.join('?' * len(f.kinds))})")
         params.extend(f.kinds)
@@ -317,6 +315,20 @@ def reaction_predicate(
             f"{alias}.article_id IN (SELECT article_id FROM articles a WHERE {article.sql})"
         )
         params.extend(article.params)
+    return Predicate(" AND ".join(clauses) or "TRUE", params)
+
+
+def range_predicate(column: str, start: datetime | None, end: datetime | None) -> Predicate:
+    """`column` in [start, end), either bound open when None; `column` is the caller's
+    constant."""
+    clauses: list[str] = []
+    params: list[object] = []
+    if start is not None:
+        clauses.append(f"{column} >= ?")
+        params.append(start)
+    if end is not None:
+        clauses.append(f"{column} < ?")
+        params.append(end)
     return Predicate(" AND ".join(clauses) or "TRUE", params)
 
 

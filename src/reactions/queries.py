@@ -85,24 +85,16 @@ def database_summary(cur: duckdb.DuckDBPyConnection) -> DatabaseSummary:
 def derived_state_mismatches(cur: duckdb.DuckDBPyConnection) -> int:
     """How many (article, reader, kind) rows differ between `current_reactions` and a fresh
     recomputation from the event log. 0 means the derived table is exactly the events' truth."""
-    return int(
-        scalar(
-            cur,
-            f"""
+    return _rows_on_one_side(
+        cur,
+        truth=f"""
             WITH standing AS (
                 SELECT article_id, reader_hash, kind_id, max(event_id) AS event_id,
                        arg_max(occurred_at, event_id) AS added_at
                 FROM reaction_events GROUP BY ALL HAVING arg_max(action, event_id) = 'add'
-            ),
-            truth AS (SELECT *, {READER_NO} AS reader_no FROM standing),
-            diff AS (
-                (SELECT * FROM truth EXCEPT ALL SELECT * FROM current_reactions)
-                UNION ALL
-                (SELECT * FROM current_reactions EXCEPT ALL SELECT * FROM truth)
             )
-            SELECT count(*) FROM diff
-            """,
-        )
+            SELECT *, {READER_NO} AS reader_no FROM standing""",
+        derived="FROM current_reactions",
     )
 
 
@@ -110,40 +102,40 @@ def reaction_count_mismatches(cur: duckdb.DuckDBPyConnection) -> int:
     """How many cells (article, kind, quarter hour, excluded) of `reaction_counts` differ from
     a recount of `current_reactions` and `excluded_events`. 0 means the rollup is exactly the
     standing reactions."""
-    return int(
-        scalar(
-            cur,
-            f"""
-            WITH truth AS ({reaction_counts_of()}),
-            rollup AS (SELECT article_id, kind_id, bucket, excluded, sum(reactions) AS reactions
-                       FROM reaction_counts GROUP BY ALL HAVING sum(reactions) <> 0),
-            diff AS (
-                (SELECT * FROM truth EXCEPT ALL SELECT * FROM rollup)
-                UNION ALL
-                (SELECT * FROM rollup EXCEPT ALL SELECT * FROM truth)
-            )
-            SELECT count(*) FROM diff
-            """,
-        )
+    return _rows_on_one_side(
+        cur,
+        truth=reaction_counts_of(),
+        derived="""
+            SELECT article_id, kind_id, bucket, excluded, sum(reactions) AS reactions
+            FROM reaction_counts GROUP BY ALL HAVING sum(reactions) <> 0""",
     )
 
 
 def view_count_mismatches(cur: duckdb.DuckDBPyConnection) -> int:
     """How many cells (article, quarter hour, hour since publication) of `view_counts` differ
     from a recount of the view log. 0 means the rollup is exactly the views' truth."""
+    return _rows_on_one_side(
+        cur,
+        truth=view_counts_of("view_events"),
+        derived="""
+            SELECT article_id, bucket, hours_since_publish, sum(views) AS views
+            FROM view_counts GROUP BY ALL""",
+    )
+
+
+def _rows_on_one_side(cur: duckdb.DuckDBPyConnection, *, truth: str, derived: str) -> int:
+    """Rows of `truth` (recomputed from the logs) or of `derived` (what a derived table
+    holds) that the other lacks, duplicates counted. Both are our own constant queries."""
     return int(
         scalar(
             cur,
             f"""
-            WITH truth AS ({view_counts_of("view_events")}),
-            rollup AS (SELECT article_id, bucket, hours_since_publish, sum(views) AS views
-                       FROM view_counts GROUP BY ALL),
-            diff AS (
-                (SELECT * FROM truth EXCEPT ALL SELECT * FROM rollup)
+            WITH truth AS ({truth}), derived AS ({derived})
+            SELECT count(*) FROM (
+                (SELECT * FROM truth EXCEPT ALL SELECT * FROM derived)
                 UNION ALL
-                (SELECT * FROM rollup EXCEPT ALL SELECT * FROM truth)
+                (SELECT * FROM derived EXCEPT ALL SELECT * FROM truth)
             )
-            SELECT count(*) FROM diff
             """,
         )
     )

@@ -20,7 +20,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from reactions.db import quarter_hour
-from reactions.filters import Filters, Predicate, reaction_predicate
+from reactions.filters import Filters, Predicate, range_predicate, reaction_predicate
 
 QUARTER = timedelta(minutes=15)
 Bounds = tuple[datetime | None, datetime | None]
@@ -44,7 +44,7 @@ def standing_counts(f: Filters, bounds: Bounds | None = None) -> Predicate:
                 "SELECT r.article_id, r.kind_id, r.bucket, r.reactions FROM reaction_counts r",
                 cells,
                 _KEPT if f.exclude_flagged else _EVERY,
-                _range("r.bucket", whole_lo, whole_hi),
+                range_predicate("r.bucket", whole_lo, whole_hi),
             )
         )
         partial = [(lo, whole_lo), (whole_hi, hi)]
@@ -53,7 +53,7 @@ def standing_counts(f: Filters, bounds: Bounds | None = None) -> Predicate:
     rows = reaction_predicate(f, use_range=False)
     for start, end in partial:
         if start is not None and end is not None and start < end:
-            parts.append(_select(_ROWS, rows, _range("c.added_at", start, end)))
+            parts.append(_select(_ROWS, rows, range_predicate("c.added_at", start, end)))
     return Predicate(" UNION ALL ".join(p.sql for p in parts), [v for p in parts for v in p.params])
 
 
@@ -68,19 +68,6 @@ _ROWS = (
 def _ceil_quarter(at: datetime) -> datetime:
     start = quarter_hour(at)
     return start if start == at else start + QUARTER
-
-
-def _range(column: str, start: datetime | None, end: datetime | None) -> Predicate:
-    """`column` in [start, end); `column` is the caller's constant."""
-    clauses: list[str] = []
-    params: list[object] = []
-    if start is not None:
-        clauses.append(f"{column} >= ?")
-        params.append(start)
-    if end is not None:
-        clauses.append(f"{column} < ?")
-        params.append(end)
-    return Predicate(" AND ".join(clauses) or "TRUE", params)
 
 
 def _select(head: str, *where: Predicate) -> Predicate:
