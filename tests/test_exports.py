@@ -4,6 +4,7 @@ the manifest proves what was exported; bad filters make no file."""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -12,6 +13,7 @@ import zipfile
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -165,6 +167,65 @@ def test_spreadsheet_formulas_in_titles_and_tags_are_neutralized_numbers_stay_nu
     parquet = tmp_path / "a.parquet"
     export_dataset(store.cursor(), "articles", f, parquet, fmt="parquet")
     assert str(pd.read_parquet(parquet).loc[0, "title"]).startswith("=HYPERLINK")  # untouched
+
+
+def test_raw_events_csv_quotes_as_duckdbs_own_writer_and_guards_formulas(
+    store: Store, tmp_path: Path
+) -> None:
+    """The events CSV is written as finished lines (datasets.events_csv_query). Read back by
+    Python's csv module it holds each article's exact text, formula-guarded; DuckDB's own CSV
+    writer, given the same cells, writes the same bytes."""
+    hostile = make_articles("quotes", "formula", "plain")
+    # each field needing quotes holds one reason only: a quote, CR, LF, comma, or nothing
+    hostile["title"] = ['She said "no" then left', "=1+2", "Über 😮 news\nsecond line"]
+    hostile["author"] = ["", "-Minus", "Ana, Ruiz"]
+    hostile["tags"] = [["carriage\rreturn"], ["@x", "a,b"], ['"q"', "\ttabbed"]]
+    store.upsert_articles(hostile)
+    store.record_taps(
+        [
+            Tap(article, f"r{n}", kind, at=datetime(2026, 11, 20, 10, n))
+            for n, (article, kind) in enumerate(
+                [("quotes", "like"), ("formula", "angry"), ("plain", "wow"), ("quotes", "like")]
+            )
+        ]
+    )
+    buffer = io.BytesIO()
+    export_dataset(store.cursor(), "events", Filters(preset="all"), buffer)
+    ours = buffer.getvalue()
+
+    def guard(text: str) -> str:
+        return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+    log = store.con.execute(
+        "SELECT e.event_id, e.occurred_at, a.article_id, a.title, a.topic, a.author, a.tags, "
+        "e.kind_id, e.action, e.source, e.reader_hash "
+        "FROM reaction_events e JOIN articles a USING (article_id) ORDER BY e.event_id"
+    ).fetchall()
+    cells = [
+        [
+            str(event_id),
+            at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            at.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+            "UTC",
+            *(guard(text) for text in (article, title, topic, author, "; ".join(tags))),
+            kind,
+            action,
+            source,
+            guard(reader),
+        ]
+        for event_id, at, article, title, topic, author, tags, kind, action, source, reader in log
+    ]
+    assert len(cells) == 4  # the undo is an event too
+    parsed = list(csv.reader(io.StringIO(ours.decode("utf-8"), newline="")))
+    assert parsed[1:] == cells
+    assert b',World,"",' in ours  # empty text is quoted, as DuckDB does
+
+    expected = pd.DataFrame(cells, columns=parsed[0])
+    check = duckdb.connect()
+    check.register("expected", expected)
+    path = tmp_path / "duckdb.csv"
+    check.execute(f"COPY expected TO '{path}' (FORMAT csv, HEADER true, NEW_LINE '\r\n')")
+    assert ours == path.read_bytes()
 
 
 @pytest.fixture

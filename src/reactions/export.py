@@ -34,6 +34,7 @@ from reactions.datasets import (
     Column,
     articles_frame,
     columns_for,
+    events_csv_query,
     events_query,
     safe_text_sql,
     timeseries_frame,
@@ -64,6 +65,8 @@ COPY_OPTIONS = {
     "csv": "FORMAT csv, HEADER true, NEW_LINE '\r\n'",
     "parquet": "FORMAT parquet, COMPRESSION zstd",
 }
+# Lines the query already made CSV (datasets.events_csv_query): written as they are.
+CSV_LINES = "FORMAT csv, HEADER true, QUOTE '', NEW_LINE '\r\n'"
 
 ProgressFn = Callable[[float], None]
 
@@ -94,28 +97,26 @@ def export_dataset(
     """Write `dataset` under `f` to `target` (a path, or a binary stream such as stdout)."""
     check_choice(dataset, fmt)
     columns = columns_for(cur, dataset, f)
-    if dataset == "events":  # text made safe inside the query, once per article
+    if dataset == "events":
         query = effective(cur, f)
         ordered = _events_fit_in_order(cur, query)
-        sql, params = events_query(query, spreadsheet_safe=fmt == "csv", ordered=ordered)
+        if fmt == "csv":
+            sql, params = events_csv_query(query, ordered=ordered)
+            rows, digest = _write(cur, sql, params, target, CSV_LINES, progress)
+        else:
+            sql, params = events_query(query, ordered=ordered)
+            rows, digest = _write(cur, sql, params, target, COPY_OPTIONS[fmt], progress)
         order = ROW_ORDER["events"] if ordered else UNORDERED_EVENTS
-        return _export(cur, sql, params, target, dataset, f, fmt, columns, progress, order)
-    frame = articles_frame(cur, f) if dataset == "articles" else timeseries_frame(cur, f)
-    cur.register("_dataset", frame)
-    try:
-        return _export(
-            cur,
-            _select("SELECT * FROM _dataset", columns, fmt),
-            [],
-            target,
-            dataset,
-            f,
-            fmt,
-            columns,
-            progress,
-        )
-    finally:
-        cur.unregister("_dataset")
+    else:
+        frame = articles_frame(cur, f) if dataset == "articles" else timeseries_frame(cur, f)
+        cur.register("_dataset", frame)
+        try:
+            sql = _select("SELECT * FROM _dataset", columns, fmt)
+            rows, digest = _write(cur, sql, [], target, COPY_OPTIONS[fmt], progress)
+        finally:
+            cur.unregister("_dataset")
+        order = ROW_ORDER[dataset]
+    return Exported(rows, digest, manifest(dataset, f, fmt, columns, rows, digest, order))
 
 
 def export_frame(cur: duckdb.DuckDBPyConnection, frame: pd.DataFrame, target: BinaryIO) -> int:
@@ -127,9 +128,8 @@ def export_frame(cur: duckdb.DuckDBPyConnection, frame: pd.DataFrame, target: Bi
     )
     cur.register("_shown", frame)
     try:
-        return _write(
-            cur, _select("SELECT * FROM _shown", columns, "csv"), [], target, "csv", None
-        )[0]
+        sql = _select("SELECT * FROM _shown", columns, "csv")
+        return _write(cur, sql, [], target, COPY_OPTIONS["csv"], None)[0]
     finally:
         cur.unregister("_shown")
 
@@ -142,7 +142,7 @@ def _events_fit_in_order(cur: duckdb.DuckDBPyConnection, f: Filters) -> bool:
         return True
     if f.start is None and not (f.kinds or f.topics or f.authors or f.tags or f.search):
         return False  # the whole log
-    sql, params = events_query(f, spreadsheet_safe=False, ordered=False)
+    sql, params = events_query(f, ordered=False)
     return (
         int(cur.execute(f"SELECT count(*) FROM ({sql})", params).fetchall()[0][0]) <= ORDERED_UP_TO
     )
@@ -165,38 +165,21 @@ def _select(sql: str, columns: tuple[Column, ...], fmt: str) -> str:
     return f"SELECT {', '.join(names)} FROM ({sql})"
 
 
-def _export(
-    cur: duckdb.DuckDBPyConnection,
-    sql: str,
-    params: list[object],
-    target: Path | BinaryIO,
-    dataset: str,
-    f: Filters,
-    fmt: str,
-    columns: tuple[Column, ...],
-    progress: ProgressFn | None,
-    row_order: str | None = None,
-) -> Exported:
-    rows, digest = _write(cur, sql, params, target, fmt, progress)
-    order = row_order or ROW_ORDER[dataset]
-    return Exported(rows, digest, manifest(dataset, f, fmt, columns, rows, digest, order))
-
-
 def _write(
     cur: duckdb.DuckDBPyConnection,
     sql: str,
     params: list[object],
     target: Path | BinaryIO,
-    fmt: str,
+    options: str,
     progress: ProgressFn | None,
 ) -> tuple[int, str]:
-    """COPY the query to a path, or to a stream through a temporary file passed on in blocks
-    (memory stays flat). Returns the row count and the SHA-256 of the bytes written."""
+    """COPY the query with `options` to a path, or to a stream through a temporary file passed
+    on in blocks (memory stays flat). Returns the row count and the SHA-256 of the bytes."""
     if isinstance(target, Path):
-        return _copy_and_hash(cur, sql, params, target, fmt, progress)
+        return _copy_and_hash(cur, sql, params, target, options, progress)
     with tempfile.TemporaryDirectory(prefix="reactions-export-") as tmp:
-        path = Path(tmp) / f"export.{fmt}"
-        rows, digest = _copy_and_hash(cur, sql, params, path, fmt, progress)
+        path = Path(tmp) / "export"
+        rows, digest = _copy_and_hash(cur, sql, params, path, options, progress)
         with path.open("rb") as handle:
             shutil.copyfileobj(handle, target, length=1 << 20)
         target.flush()
@@ -208,7 +191,7 @@ def _copy_and_hash(
     sql: str,
     params: list[object],
     path: Path,
-    fmt: str,
+    options: str,
     progress: ProgressFn | None,
 ) -> tuple[int, str]:
     """COPY to `path` while a second thread hashes the file as it grows: on two cores the
@@ -218,7 +201,7 @@ def _copy_and_hash(
     hasher = _GrowingFileHasher(path)
     hasher.start()
     try:
-        rows = _copy_to_path(cur, sql, params, path, fmt, progress)
+        rows = _copy_to_path(cur, sql, params, path, options, progress)
     finally:
         hasher.finish()
     if hasher.hashed != path.stat().st_size:
@@ -349,11 +332,11 @@ def _copy_to_path(
     sql: str,
     params: list[object],
     path: Path,
-    fmt: str,
+    options: str,
     progress: ProgressFn | None,
 ) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
-    statement = f"COPY ({sql}) TO '{_quote_path(path)}' ({COPY_OPTIONS[fmt]})"
+    statement = f"COPY ({sql}) TO '{_quote_path(path)}' ({options})"
     if progress is None:
         rows = cur.execute(statement, params).fetchall()
     else:
