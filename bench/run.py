@@ -139,9 +139,12 @@ def export_in_child(path: Path, out: Path) -> tuple[float, float]:
     The peak is the child's own VmHWM, polled from /proc: getrusage(RUSAGE_CHILDREN) would
     count the pages a child inherits from forking this (by then large) bench process.
 
-    The previous run's file is removed first, untimed: dropping 2.6 GB from the page cache
-    took ~0.7 s, which is clearing up the last export, not making this one."""
+    Untimed first: the previous run's file is removed (dropping 2.6 GB from the page cache took
+    ~0.7 s) and what earlier steps wrote is flushed to disk. Otherwise the disk is still
+    writing the last 2.6 GB while this run writes its own: back to back, the second of two
+    identical exports measured 8–11 s where each alone took 5.4–6.4 s."""
     out.unlink(missing_ok=True)
+    os.sync()
     start = time.perf_counter()
     child = subprocess.Popen(
         [sys.executable, "-m", "reactions", "export", "events", "-o", str(out), "--db", str(path)],

@@ -5,10 +5,13 @@ the manifest proves what was exported; bad filters make no file."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
 import shutil
+import subprocess
+import sys
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -17,9 +20,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from reactions import dashboard
+from reactions import copy_out, dashboard
 from reactions.dashboard import known_values
-from reactions.export import export_dataset, file_sha256
+from reactions.export import export_dataset
 from reactions.filters import Filters, strict_filters
 from reactions.store import Store
 from reactions.taps import Tap
@@ -313,7 +316,7 @@ def test_cli_writes_the_file_and_a_manifest_that_proves_it(fixed: Store, tmp_pat
     )
     assert done.returncode == 0, done.stderr
     manifest = json.loads((tmp_path / "politics.csv.manifest.json").read_text())
-    assert manifest["sha256"] == file_sha256(out)
+    assert manifest["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
     assert manifest["rows"] == len(pd.read_csv(out)) == 1
     assert manifest["filters"]["topics"] == ["World"] and manifest["timezone"] == "Europe/Berlin"
     assert manifest["comparison"] == {
@@ -335,6 +338,73 @@ def test_cli_writes_the_file_and_a_manifest_that_proves_it(fixed: Store, tmp_pat
         data = [n for n in names if n != "manifest.json"]
         assert len(data) == 1 and data[0].startswith("reactions-timeseries-all-time")
         assert inside["rows"] == len(pd.read_csv(io.BytesIO(archive.read(data[0]))))
+
+
+def test_an_export_that_cannot_be_written_says_why_in_one_line_and_leaves_nothing(
+    fixed: Store, tmp_path: Path
+) -> None:
+    db = Path(fixed.path)
+    fixed.close()
+    not_a_folder = tmp_path / "notes.txt"
+    not_a_folder.write_text("a file, not a folder")
+    done = run_cli("export", "events", "-o", str(not_a_folder / "events.csv"), db=db)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"error: cannot write {not_a_folder / 'events.csv'}: File exists ({not_a_folder})"
+    )
+    assert not_a_folder.read_text() == "a file, not a folder"
+
+    # a full disk: the device is written (not replaced), and no manifest lands beside it
+    done = run_cli("export", "events", "-o", "/dev/full", db=db)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        "error: cannot write /dev/full: No space left on device"
+    )
+    assert Path("/dev/full").is_char_device() and not Path("/dev/full.manifest.json").exists()
+
+
+def test_a_reader_that_stops_early_gets_one_line_and_no_traceback(tmp_path: Path) -> None:
+    """`reactions export events | head`: more than a pipe's worth, and the reader leaves."""
+    store = Store.open(tmp_path / "many.duckdb")
+    store.upsert_articles(make_articles("budget-vote"))
+    store.record_taps(
+        [Tap("budget-vote", f"r{i}", "like", at=datetime(2026, 11, 2, 9, 0)) for i in range(3000)]
+    )
+    store.close()
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "reactions",
+            "export",
+            "events",
+            "--db",
+            str(tmp_path / "many.duckdb"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    assert child.stdout.read(10) == b"event_id,o"
+    child.stdout.close()
+    errors = child.stderr.read().decode()
+    assert child.wait(timeout=60) != 0
+    assert errors.strip().splitlines() == ["error: cannot write <stdout>: Broken pipe"]
+
+
+def test_the_temporary_file_route_writes_the_same_bytes_as_the_pipe(
+    fixed: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where /dev/fd is missing (Windows), COPY goes to a temporary file and then the same
+    relay: the same bytes and hash as through the pipe."""
+    f = Filters(preset="all")
+    through_pipe = export_dataset(fixed.cursor(), "events", f, tmp_path / "pipe.csv")
+    monkeypatch.setattr(copy_out, "PIPES_BY_PATH", False)
+    through_file = export_dataset(fixed.cursor(), "events", f, tmp_path / "file.csv")
+    assert (tmp_path / "pipe.csv").read_bytes() == (tmp_path / "file.csv").read_bytes()
+    assert through_pipe.sha256 == through_file.sha256
+    assert through_file.sha256 == hashlib.sha256((tmp_path / "file.csv").read_bytes()).hexdigest()
+    assert through_file.rows == 9  # 8 taps, one a switch (a remove and an add)
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,8 @@ ALLOWED = {
     "not_null": "IS NOT NULL over the rule's constant columns",
     "clean": "filters.EXCLUDE_FLAGGED, a constant clause",
     # validated values that SQL cannot take as parameters
-    "_quote_path(path)": "COPY's target cannot be a parameter: the path, quotes doubled",
+    "destination.replace(chr(39), chr(39) * 2)": "COPY's target cannot be a parameter: "
+    "our pipe's /dev/fd path or a temporary file's, quotes doubled",
     # views
     "source": "db.view_counts_of: one of our table names ('view_events', 'incoming_views')",
     "bucket": "db.QUARTER_HOUR_SQL of the constant column viewed_at",

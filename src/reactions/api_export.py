@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from reactions.dashboard import known_values
 from reactions.datasets import DATASETS
-from reactions.errors import ReactionsError
+from reactions.errors import ExportWriteError, ReactionsError
 from reactions.export import FORMATS, bundle, export_dataset, file_name
 from reactions.filters import URL_PARAMS, strict_filters
 from reactions.http import secured
@@ -74,6 +74,9 @@ def export_route(store: Callable[[], Store]) -> Route:
         cleanup = BackgroundTask(shutil.rmtree, tmp, ignore_errors=True)
         try:
             return await run_in_threadpool(_build, current, dataset, shape, params, tmp, cleanup)
+        except ExportWriteError:
+            shutil.rmtree(tmp, ignore_errors=True)
+            return _error(500, "the server could not write the export file (is its disk full?)")
         except ReactionsError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             return _error(422, str(exc))

@@ -405,7 +405,12 @@ def export(
                 bundle(data, result.manifest, output, file_name(dataset, f, fmt))
                 data.unlink()
         sidecar = manifest_path
-        if sidecar is None and output is not None and not (to_stdout or as_zip):
+        if (
+            sidecar is None
+            and output is not None
+            and not (to_stdout or as_zip)
+            and output.is_file()  # a file we wrote, not a device such as /dev/null
+        ):
             sidecar = output.with_name(output.name + ".manifest.json")
         if sidecar is not None:
             write_manifest(sidecar, result.manifest)

@@ -34,3 +34,8 @@ class DatabaseError(ReactionsError):
 
 class ImportFileError(ReactionsError):
     """An import file cannot be read as a whole; nothing from it was written."""
+
+
+class ExportWriteError(ReactionsError):
+    """An export's file or stream cannot be written (a path that cannot be made, a full disk,
+    a closed pipe). Nothing is left behind."""

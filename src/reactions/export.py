@@ -1,24 +1,18 @@
-"""Writing a dataset (`datasets`) to a file with DuckDB COPY, and its manifest.
+"""Writing a dataset (`datasets`) to a file or stream with DuckDB COPY, and its manifest.
 
-Every format goes through COPY, so memory stays flat at any size and every CSV has one
+Every format goes through COPY (`copy_out`: streamed through a pipe and hashed on the way, with
+DuckDB's progress), so memory stays flat at any size and every CSV has one
 dialect: RFC 4180, UTF-8, a header row, CRLF line ends, ISO 8601 timestamps. Text cells that
 a spreadsheet would run as a formula (starting with = + - @, tab or CR — article titles and
 tags come from outside) get a leading apostrophe; numbers stay numbers. Parquet keeps types
 and text as it is.
-
-Progress comes from DuckDB's own query progress, polled from a helper thread while COPY runs.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import shutil
 import sys
-import tempfile
-import threading
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +22,7 @@ import duckdb
 import pandas as pd
 
 from reactions import __version__
+from reactions.copy_out import ProgressFn, copy_query
 from reactions.dashboard import effective
 from reactions.datasets import (
     DATASETS,
@@ -68,8 +63,6 @@ COPY_OPTIONS = {
 # Lines the query already made CSV (datasets.events_csv_query): written as they are.
 CSV_LINES = "FORMAT csv, HEADER true, QUOTE '', NEW_LINE '\r\n'"
 
-ProgressFn = Callable[[float], None]
-
 
 @dataclass(frozen=True)
 class Exported:
@@ -102,17 +95,17 @@ def export_dataset(
         ordered = _events_fit_in_order(cur, query)
         if fmt == "csv":
             sql, params = events_csv_query(query, ordered=ordered)
-            rows, digest = _write(cur, sql, params, target, CSV_LINES, progress)
+            rows, digest = copy_query(cur, sql, params, target, CSV_LINES, progress)
         else:
             sql, params = events_query(query, ordered=ordered)
-            rows, digest = _write(cur, sql, params, target, COPY_OPTIONS[fmt], progress)
+            rows, digest = copy_query(cur, sql, params, target, COPY_OPTIONS[fmt], progress)
         order = ROW_ORDER["events"] if ordered else UNORDERED_EVENTS
     else:
         frame = articles_frame(cur, f) if dataset == "articles" else timeseries_frame(cur, f)
         cur.register("_dataset", frame)
         try:
             sql = _select("SELECT * FROM _dataset", columns, fmt)
-            rows, digest = _write(cur, sql, [], target, COPY_OPTIONS[fmt], progress)
+            rows, digest = copy_query(cur, sql, [], target, COPY_OPTIONS[fmt], progress)
         finally:
             cur.unregister("_dataset")
         order = ROW_ORDER[dataset]
@@ -129,7 +122,7 @@ def export_frame(cur: duckdb.DuckDBPyConnection, frame: pd.DataFrame, target: Bi
     cur.register("_shown", frame)
     try:
         sql = _select("SELECT * FROM _shown", columns, "csv")
-        return _write(cur, sql, [], target, COPY_OPTIONS["csv"], None)[0]
+        return copy_query(cur, sql, [], target, COPY_OPTIONS["csv"], None)[0]
     finally:
         cur.unregister("_shown")
 
@@ -165,82 +158,6 @@ def _select(sql: str, columns: tuple[Column, ...], fmt: str) -> str:
     return f"SELECT {', '.join(names)} FROM ({sql})"
 
 
-def _write(
-    cur: duckdb.DuckDBPyConnection,
-    sql: str,
-    params: list[object],
-    target: Path | BinaryIO,
-    options: str,
-    progress: ProgressFn | None,
-) -> tuple[int, str]:
-    """COPY the query with `options` to a path, or to a stream through a temporary file passed
-    on in blocks (memory stays flat). Returns the row count and the SHA-256 of the bytes."""
-    if isinstance(target, Path):
-        return _copy_and_hash(cur, sql, params, target, options, progress)
-    with tempfile.TemporaryDirectory(prefix="reactions-export-") as tmp:
-        path = Path(tmp) / "export"
-        rows, digest = _copy_and_hash(cur, sql, params, path, options, progress)
-        with path.open("rb") as handle:
-            shutil.copyfileobj(handle, target, length=1 << 20)
-        target.flush()
-    return rows, digest
-
-
-def _copy_and_hash(
-    cur: duckdb.DuckDBPyConnection,
-    sql: str,
-    params: list[object],
-    path: Path,
-    options: str,
-    progress: ProgressFn | None,
-) -> tuple[int, str]:
-    """COPY to `path` while a second thread hashes the file as it grows: on two cores the
-    SHA-256 of 10M events' 2.6 GB (1.9 s on its own) then costs almost nothing. If the file
-    was not written front to back (the size hashed differs), it is hashed again."""
-    path.unlink(missing_ok=True)  # a fresh file, written in place (no temporary-file swap)
-    hasher = _GrowingFileHasher(path)
-    hasher.start()
-    try:
-        rows = _copy_to_path(cur, sql, params, path, options, progress)
-    finally:
-        hasher.finish()
-    if hasher.hashed != path.stat().st_size:
-        return rows, file_sha256(path)
-    return rows, hasher.hexdigest
-
-
-class _GrowingFileHasher(threading.Thread):
-    def __init__(self, path: Path) -> None:
-        super().__init__(daemon=True)
-        self.path = path
-        self.hashed = 0
-        self.hexdigest = ""
-        self._done = threading.Event()
-
-    def finish(self) -> None:
-        self._done.set()
-        self.join()
-
-    def run(self) -> None:
-        digest = hashlib.sha256()
-        while not self.path.exists():
-            if self._done.wait(0.01):
-                break
-        if self.path.exists():
-            with self.path.open("rb") as handle:
-                while True:
-                    written = self._done.is_set()  # before the read: then empty means the end
-                    block = handle.read(1 << 20)
-                    if block:
-                        digest.update(block)
-                        self.hashed += len(block)
-                    elif written:
-                        break
-                    else:
-                        self._done.wait(0.005)
-        self.hexdigest = digest.hexdigest()
-
-
 def write_manifest(path: Path, content: dict[str, Any]) -> None:
     path.write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
@@ -250,14 +167,6 @@ def bundle(data: Path, content: dict[str, Any], archive: Path, name: str) -> Non
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as bundle_file:
         bundle_file.write(data, arcname=name)
         bundle_file.writestr("manifest.json", json.dumps(content, indent=2, ensure_ascii=False))
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def manifest(
@@ -325,53 +234,6 @@ def file_name(dataset: str, f: Filters, fmt: str) -> str:
 
 def _slug(text: str) -> str:
     return "-".join("".join(ch.lower() if ch.isalnum() else " " for ch in text).split())[:40]
-
-
-def _copy_to_path(
-    cur: duckdb.DuckDBPyConnection,
-    sql: str,
-    params: list[object],
-    path: Path,
-    options: str,
-    progress: ProgressFn | None,
-) -> int:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    statement = f"COPY ({sql}) TO '{_quote_path(path)}' ({options})"
-    if progress is None:
-        rows = cur.execute(statement, params).fetchall()
-    else:
-        rows = _run_with_progress(cur, statement, params, progress)
-    return int(rows[0][0]) if rows else 0
-
-
-def _quote_path(path: Path) -> str:
-    """COPY takes its target as a literal, not a parameter: quote it as a SQL string."""
-    return str(path).replace("'", "''")
-
-
-def _run_with_progress(
-    cur: duckdb.DuckDBPyConnection, statement: str, params: list[object], progress: ProgressFn
-) -> list[tuple[object, ...]]:
-    cur.execute("SET enable_progress_bar = true")
-    cur.execute("SET enable_progress_bar_print = false")
-    cur.execute("SET progress_bar_time = 0")
-    finished = threading.Event()
-
-    def poll() -> None:
-        while not finished.wait(0.1):
-            value = cur.query_progress()
-            if value >= 0:
-                progress(min(value / 100.0, 1.0))
-
-    watcher = threading.Thread(target=poll, daemon=True)
-    watcher.start()
-    try:
-        rows = cur.execute(statement, params).fetchall()
-    finally:
-        finished.set()
-        watcher.join()
-    progress(1.0)
-    return rows
 
 
 def stdout_binary() -> BinaryIO:
