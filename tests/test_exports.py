@@ -13,8 +13,9 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
@@ -229,6 +230,33 @@ def test_raw_events_csv_quotes_as_duckdbs_own_writer_and_guards_formulas(
     path = tmp_path / "duckdb.csv"
     check.execute(f"COPY expected TO '{path}' (FORMAT csv, HEADER true, NEW_LINE '\r\n')")
     assert ours == path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "tz", ["Europe/Berlin", "Australia/Lord_Howe", "America/St_Johns", "Asia/Kathmandu"]
+)
+def test_raw_events_local_times_agree_with_zoneinfo_across_daylight_saving_changes(
+    store: Store, tz: str
+) -> None:
+    """The local time comes from a per-quarter-hour offset table (datasets.zone_offsets_sql);
+    Python's zoneinfo, applied event by event, must say the same for times through a day of
+    each 2026 change in these zones (Lord Howe's is half an hour, St John's is -03:30)."""
+    days = ["2026-03-08", "2026-03-29", "2026-04-04", "2026-10-03", "2026-10-25", "2026-11-01"]
+    moments = [
+        datetime.fromisoformat(day) + pd.Timedelta(minutes=37 * i, seconds=i, microseconds=i)
+        for day in days
+        for i in range(40)
+    ]
+    store.record_taps([Tap("budget-vote", f"r{i}", "like", at=at) for i, at in enumerate(moments)])
+    f = strict_filters({"range": ["all"], "tz": [tz]}, known_values(store.cursor()), now=NOW)
+    events = exported(store, "events", f)
+    zone = ZoneInfo(tz)
+    expected = [
+        at.replace(tzinfo=UTC).astimezone(zone).isoformat(timespec="seconds") for at in moments
+    ]
+    assert events.sort_values("event_id")["occurred_at_local"].tolist() == expected
+    offsets = {text[-6:] for text in expected}
+    assert len(offsets) == (1 if tz == "Asia/Kathmandu" else 2)  # the days do cross a change
 
 
 @pytest.fixture

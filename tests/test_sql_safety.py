@@ -47,6 +47,10 @@ ALLOWED = {
     "expression": "safe_text_sql / _csv_field of a constant column expression",
     "article": "datasets: constant expressions of EVENT_ARTICLE_TEXT_SQL, made safe and quoted",
     "select": "datasets: the constant expressions of _event_fields, joined",
+    "offset": "datasets.zone_offsets_sql: a constant expression and a validated timezone",
+    "first": "datasets.zone_offsets_sql: db.QUARTER_HOUR_SQL of a placeholder",
+    "zone": "datasets._events_select: zone_offsets_sql of a validated timezone, or nothing",
+    "in_zone": "datasets._events_select: a constant join clause, or nothing",
     # integrity rules: constants in integrity.RULES
     "rule.partition": "column names, a constant of the rule",
     "rule.window_minutes": "an int constant of the rule",

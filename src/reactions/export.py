@@ -94,10 +94,10 @@ def export_dataset(
         query = effective(cur, f)
         ordered = _events_fit_in_order(cur, query)
         if fmt == "csv":
-            sql, params = events_csv_query(query, ordered=ordered)
+            sql, params = events_csv_query(cur, query, ordered=ordered)
             rows, digest = copy_query(cur, sql, params, target, CSV_LINES, progress)
         else:
-            sql, params = events_query(query, ordered=ordered)
+            sql, params = events_query(cur, query, ordered=ordered)
             rows, digest = copy_query(cur, sql, params, target, COPY_OPTIONS[fmt], progress)
         order = ROW_ORDER["events"] if ordered else UNORDERED_EVENTS
     else:
@@ -135,7 +135,7 @@ def _events_fit_in_order(cur: duckdb.DuckDBPyConnection, f: Filters) -> bool:
         return True
     if f.start is None and not (f.kinds or f.topics or f.authors or f.tags or f.search):
         return False  # the whole log
-    sql, params = events_query(f, ordered=False)
+    sql, params = events_query(cur, f, ordered=False)
     return (
         int(cur.execute(f"SELECT count(*) FROM ({sql})", params).fetchall()[0][0]) <= ORDERED_UP_TO
     )
