@@ -88,16 +88,6 @@ def test_the_rollup_follows_live_taps_undos_and_switches_across_quarter_hours(
     assert reaction_count_mismatches(store.cursor()) == 0
 
 
-def test_a_rebuild_mends_a_damaged_rollup(store: Store) -> None:
-    for i in range(30):
-        store.record_reaction("budget-vote", f"r{i % 7}", ["like", "sad", "like"][i % 3])
-    cur = store.cursor()
-    cur.execute("UPDATE reaction_counts SET reactions = reactions + 1")
-    assert reaction_count_mismatches(cur) > 0
-    store.rebuild_derived()
-    assert reaction_count_mismatches(store.cursor()) == 0
-
-
 def _quarter_edges(rng: random.Random) -> list[tuple[datetime | None, datetime | None]]:
     """Bounds on and off quarter hours, inside one quarter hour, open on either side."""
     base = DEMO_END - timedelta(days=20)

@@ -100,7 +100,7 @@ CSV_FIELD_BREAKERS = '[",\\r\\n]'  # regex: a field holding any of these is quot
 def events_query(
     cur: duckdb.DuckDBPyConnection, f: Filters, *, ordered: bool = True
 ) -> tuple[str, list[object]]:
-    """SQL of the raw events in the filter, one typed column each (Parquet, counting). The
+    """SQL of the raw events in the filter, one typed column each (Parquet). The
     date range applies to when each event happened. `ordered` sorts by event_id; without it
     COPY streams blocks as they come (see export.ORDERED_UP_TO)."""
     article = ", ".join(f"{sql} AS {name}" for name, sql in EVENT_ARTICLE_TEXT_SQL)
@@ -113,7 +113,8 @@ def events_csv_query(
 ) -> tuple[str, list[object]]:
     """The same events as finished CSV lines: one column, named with the header line, to COPY
     with quoting off (export.CSV_LINES). DuckDB's CSV writer costs per value: handing it one
-    value a row instead of thirteen took a 10M-event export from ~11 s to ~7.5 s on two cores.
+    value a row instead of thirteen took a 10M-event export from 8.3–11.6 s to 6.2–8.3 s on two
+    cores (alternating runs).
 
     So the lines follow the CSV dialect here, in SQL. The article's text gets the formula rule
     and RFC 4180 quoting once per article, as one block. No per-event field needs quoting: ids,

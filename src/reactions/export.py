@@ -35,7 +35,7 @@ from reactions.datasets import (
     timeseries_frame,
 )
 from reactions.errors import InvalidInput
-from reactions.filters import Filters
+from reactions.filters import Filters, reaction_predicate
 
 FORMATS = ("csv", "parquet")
 CSV_DIALECT = "RFC 4180: UTF-8, header row, CRLF line ends, fields quoted when needed"
@@ -93,12 +93,11 @@ def export_dataset(
     if dataset == "events":
         query = effective(cur, f)
         ordered = _events_fit_in_order(cur, query)
-        if fmt == "csv":
-            sql, params = events_csv_query(cur, query, ordered=ordered)
-            rows, digest = copy_query(cur, sql, params, target, CSV_LINES, progress)
-        else:
-            sql, params = events_query(cur, query, ordered=ordered)
-            rows, digest = copy_query(cur, sql, params, target, COPY_OPTIONS[fmt], progress)
+        events, options = (
+            (events_csv_query, CSV_LINES) if fmt == "csv" else (events_query, COPY_OPTIONS[fmt])
+        )
+        sql, params = events(cur, query, ordered=ordered)
+        rows, digest = copy_query(cur, sql, params, target, options, progress)
         order = ROW_ORDER["events"] if ordered else UNORDERED_EVENTS
     else:
         frame = articles_frame(cur, f) if dataset == "articles" else timeseries_frame(cur, f)
@@ -135,10 +134,9 @@ def _events_fit_in_order(cur: duckdb.DuckDBPyConnection, f: Filters) -> bool:
         return True
     if f.start is None and not (f.kinds or f.topics or f.authors or f.tags or f.search):
         return False  # the whole log
-    sql, params = events_query(cur, f, ordered=False)
-    return (
-        int(cur.execute(f"SELECT count(*) FROM ({sql})", params).fetchall()[0][0]) <= ORDERED_UP_TO
-    )
+    where = reaction_predicate(f, alias="e", time_column="occurred_at")
+    count = f"SELECT count(*) FROM reaction_events e WHERE {where.sql}"
+    return int(cur.execute(count, where.params).fetchall()[0][0]) <= ORDERED_UP_TO
 
 
 def _is_text(column: pd.Series) -> bool:
