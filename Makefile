@@ -8,11 +8,12 @@ STAMP := $(VENV)/.installed
 DB ?= data/reactions.duckdb
 PORT ?= 8501
 
-.PHONY: run test lint bench demo clean help
+.PHONY: run test test-year-ahead lint bench demo clean help
 
 help:
 	@echo "make run    set up, build the demo database if missing, serve http://localhost:$(PORT)"
 	@echo "make test   set up and run the whole test suite"
+	@echo "make test-year-ahead  the suite again with the wall clock a year ahead (CI runs it)"
 	@echo "make lint   ruff + mypy"
 	@echo "make bench  performance table (generation, load, queries vs naive pandas)"
 
@@ -31,6 +32,12 @@ run: $(STAMP) $(DB)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The suite pins the product's clock (tests/conftest.py); moving the wall clock a year ahead
+# for every process proves no test or product code reads the calendar (tests/test_clock.py
+# checks that the move took effect).
+test-year-ahead: $(STAMP)
+	$(BIN)/python -m tools.wall_clock_ahead 365d $(BIN)/python -m pytest -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -18,13 +18,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from bench import api, pages
+from reactions.clock import utc_now
 from reactions.db import connect
 from reactions.integrity import Quality, detect, quality, scan
 from reactions.queries import SIGNED
@@ -34,7 +34,7 @@ from reactions.synth import generate, populate
 # The data ends now, as `make run`'s demo does: the pages' relative ranges ("last 7 days")
 # then cover as much data as an editor's would. (A fixed past end left the 7-day Overview
 # reading a day and a half.)
-END = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+END = utc_now().replace(minute=0, second=0, microsecond=0)
 
 
 @dataclass

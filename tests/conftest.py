@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from reactions import clock
 from reactions.store import Store
 from reactions.synth import Newsroom, generate, populate
 
 # A fixed "now" for generated data, so every run of the suite sees the same newsroom.
 DEMO_END = datetime(2026, 11, 20, 12, 0)
+# The product's clock (reactions.clock) starts here for the whole suite, this process and every
+# child it starts (CLI, `streamlit run`): "last 7 days" always holds the demo's newest week,
+# whatever the calendar says. CI runs the suite a second time with the wall clock a year ahead
+# (.ci/run) to prove it.
+TEST_NOW = DEMO_END
+os.environ[clock.ENV] = TEST_NOW.isoformat()
+os.environ[clock.ENV_AT] = datetime.now(UTC).isoformat()  # one timeline for every process
 DATA = Path(__file__).parent / "data"
 
 

@@ -190,17 +190,28 @@ def test_get_for_an_unknown_article_is_404(client: TestClient) -> None:
 
 
 def test_the_ui_and_the_api_share_the_store(client: TestClient) -> None:
-    """A tap through the API is what the pages read: one process, one Store."""
+    """A tap through the API is what the pages read: one process, one Store. The reader's own
+    reaction, by its own hashed id, must be there — not merely some angry reaction."""
+    from reactions.identity import reader_identity
     from reactions.ui.resources import get_store
 
+    store = get_store()
+    mine = store.hash_reader(reader_identity("shared-check", None, None))
+
+    def angry_by_me() -> int:
+        return int(
+            store.cursor()
+            .execute(
+                "SELECT count(*) FROM current_reactions "
+                "WHERE article_id = ? AND kind_id = 'angry' AND reader_hash = ?",
+                [SEED, mine],
+            )
+            .fetchall()[0][0]
+        )
+
+    assert angry_by_me() == 0
     post(client, {"article_id": SEED, "kind": "angry", "reader_id": "shared-check"})
-    cur = get_store().cursor()
-    hashes = cur.execute(
-        "SELECT count(*) FROM current_reactions WHERE article_id = ? AND kind_id = 'angry' "
-        "AND added_at > now()::TIMESTAMP - INTERVAL 1 HOUR",
-        [SEED],
-    ).fetchall()[0][0]
-    assert hashes >= 1
+    assert angry_by_me() == 1
 
 
 def test_widget_script_carries_the_configured_kinds(client: TestClient) -> None:

@@ -29,16 +29,16 @@ from reactions.store import Store
 from reactions.taps import Tap
 from reactions.views import View
 from tests import independent
-from tests.conftest import make_articles, run_cli
+from tests.conftest import TEST_NOW, make_articles, run_cli
 from tests.test_dashboard import VIEWS
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
-NOW = datetime(2026, 11, 20, 12, 0)
+NOW = TEST_NOW
 
 
 def filters_for(store: Store, view: independent.View) -> Filters:
     query = {k: v if isinstance(v, list) else [v] for k, v in view.query().items()}
-    return strict_filters(query, known_values(store.cursor()), now=NOW)
+    return strict_filters(query, known_values(store.cursor()))
 
 
 def exported(store: Store, dataset: str, f: Filters) -> pd.DataFrame:
@@ -248,7 +248,7 @@ def test_raw_events_local_times_agree_with_zoneinfo_across_daylight_saving_chang
         for i in range(40)
     ]
     store.record_taps([Tap("budget-vote", f"r{i}", "like", at=at) for i, at in enumerate(moments)])
-    f = strict_filters({"range": ["all"], "tz": [tz]}, known_values(store.cursor()), now=NOW)
+    f = strict_filters({"range": ["all"], "tz": [tz]}, known_values(store.cursor()))
     events = exported(store, "events", f)
     zone = ZoneInfo(tz)
     expected = [
@@ -311,7 +311,7 @@ def fixed(tmp_path: Path) -> Store:
 def test_golden_files_pin_the_exact_bytes(
     fixed: Store, dataset: str, query: dict[str, list[str]]
 ) -> None:
-    f = strict_filters(query, known_values(fixed.cursor()), now=NOW)
+    f = strict_filters(query, known_values(fixed.cursor()))
     buffer = io.BytesIO()
     export_dataset(fixed.cursor(), dataset, f, buffer)
     golden = GOLDEN / f"{dataset}-{'-'.join(v[0] for v in query.values()).replace('/', '_')}.csv"

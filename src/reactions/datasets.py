@@ -23,11 +23,11 @@ import numpy as np
 import pandas as pd
 
 from reactions import dashboard
+from reactions.clock import utc_now
 from reactions.db import QUARTER_HOUR_SQL
 from reactions.filters import Filters, reaction_predicate
 from reactions.queries import reaction_kinds
 from reactions.stats import rate_interval, wilson_interval
-from reactions.taps import utc_now
 
 DATASETS = ("events", "articles", "timeseries")
 # Articles whose id is in a bound list: a semi-join with the list unnested, 9 ms for 2,000

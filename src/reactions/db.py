@@ -18,6 +18,7 @@ from typing import Any
 
 import duckdb
 
+from reactions.clock import utc_now
 from reactions.errors import DatabaseError, DatabaseLocked
 
 # Nothing may be downloaded at run time: a query touching an unknown extension must fail at
@@ -589,7 +590,7 @@ def apply_migrations(con: duckdb.DuckDBPyConnection, *, up_to: str | None = None
         if name not in done:
             with transaction(cur):
                 migration(cur)
-                cur.execute("INSERT INTO schema_migrations VALUES (?, now()::TIMESTAMP)", [name])
+                cur.execute("INSERT INTO schema_migrations VALUES (?, ?)", [name, utc_now()])
             applied.append(name)
         if name == up_to:
             break

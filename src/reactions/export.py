@@ -14,7 +14,6 @@ import json
 import sys
 import zipfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -22,6 +21,7 @@ import duckdb
 import pandas as pd
 
 from reactions import __version__
+from reactions.clock import utc_now
 from reactions.copy_out import ProgressFn, copy_query
 from reactions.dashboard import effective
 from reactions.datasets import (
@@ -182,7 +182,7 @@ def manifest(
     return {
         "dataset": dataset,
         "format": fmt,
-        "generated_at_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "generated_at_utc": utc_now().strftime("%Y-%m-%dT%H:%M:%SZ"),
         "package_version": __version__,
         "rows": rows,
         "sha256": sha256,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from reactions.clock import today_in
 from reactions.errors import InvalidInput
 
 PRESETS: dict[str, int | None] = {"today": 1, "7d": 7, "30d": 30, "90d": 90, "all": None}
@@ -148,7 +149,6 @@ def parse_query(
     known: Known,
     *,
     browser_tz: str | None = None,
-    now: datetime | None = None,
 ) -> Parsed:
     """Filters from URL parameters. A bad value is dropped and named in `problems`; the rest
     of the view still works."""
@@ -162,7 +162,7 @@ def parse_query(
     if first("tz") and tz is None:
         problems.append(f"Unknown timezone {first('tz')!r}; showing {browser_tz or 'UTC'}.")
     tz = tz or valid_zone(browser_tz) or "UTC"
-    today = (now or datetime.now(UTC)).astimezone(ZoneInfo(tz)).date()
+    today = today_in(tz)
 
     preset, start, end = DEFAULT_PRESET, None, None
     raw_from, raw_to = first("from"), first("to")
@@ -228,12 +228,10 @@ def parse_query(
     )
 
 
-def strict_filters(
-    params: Mapping[str, Sequence[str]], known: Known, *, now: datetime | None = None
-) -> Filters:
+def strict_filters(params: Mapping[str, Sequence[str]], known: Known) -> Filters:
     """Filters for an export: where the dashboard drops a bad value and carries on, an export
     refuses it (InvalidInput naming it), so no file is made from a view nobody asked for."""
-    parsed = parse_query(params, known, now=now)
+    parsed = parse_query(params, known)
     if parsed.problems:
         reasons = [_CONSEQUENCE.sub("", p) for p in parsed.problems]
         raise InvalidInput("; ".join(reasons))

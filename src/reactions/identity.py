@@ -8,8 +8,9 @@ with the installation's pepper and hashes again."""
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import datetime
 
+from reactions.clock import utc_now
 from reactions.taps import validate_id
 
 
@@ -19,6 +20,6 @@ def reader_identity(
     if client_id is not None:
         source = f"client:{validate_id(client_id, 'reader_id')}"
     else:
-        day = (now or datetime.now(UTC)).strftime("%Y-%m-%d")
+        day = (now or utc_now()).strftime("%Y-%m-%d")
         source = f"anon:{day}:{host or 'unknown'}:{(user_agent or '')[:300]}"
     return hashlib.sha256(source.encode()).hexdigest()

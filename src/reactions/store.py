@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from reactions.clock import utc_now
 from reactions.db import (
     connect,
     index_current_reactions,
@@ -42,7 +43,6 @@ from reactions.taps import (
     TapTables,
     WriterState,
     settle,
-    utc_now,
     write_batch,
 )
 from reactions.tokens import NewToken, check_name, new_token

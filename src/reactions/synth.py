@@ -24,7 +24,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from importlib import resources
 
 import numpy as np
@@ -32,6 +32,7 @@ import pandas as pd
 import pyarrow as pa
 from faker import Faker
 
+from reactions.clock import utc_now
 from reactions.db import DEFAULT_REACTION_KINDS
 from reactions.store import IDENTITY_BYTES, Store, identity_text
 from reactions.synth_views import append_views, article_rates
@@ -145,7 +146,7 @@ def generate(
         raise ValueError("events must not be negative")
     if days < 1:
         raise ValueError("days must be at least 1")
-    end = end or datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+    end = end or utc_now().replace(minute=0, second=0, microsecond=0)
     rng = np.random.default_rng(seed)
     fake = Faker("en_US")
     fake.seed_instance(seed)

@@ -23,10 +23,11 @@ import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import duckdb
 
+from reactions.clock import utc_now
 from reactions.config import MAX_ID_LENGTH
 from reactions.db import (
     catch_up_current_reactions,
@@ -63,11 +64,6 @@ COMPACT_AFTER = 100_000
 
 # A reader's current state: article -> kind -> (event id of the add, its time).
 ReaderState = dict[str, dict[str, tuple[int, datetime]]]
-
-
-def utc_now() -> datetime:
-    """Naive UTC: every TIMESTAMP column in the schema holds UTC."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def validate_id(value: object, what: str) -> str:

@@ -23,9 +23,10 @@ from datetime import date, datetime, timedelta
 
 import duckdb
 
+from reactions.clock import utc_now
 from reactions.db import quarter_hour, transaction
 from reactions.errors import InvalidInput, ReactionsError, UnknownArticle
-from reactions.taps import EVENT_SOURCES, WriterState, utc_now, validate_id
+from reactions.taps import EVENT_SOURCES, WriterState, validate_id
 
 VIEW_COLUMNS = ("viewed_at", "article_id", "reader_hash", "source")
 VIEW_COUNT_COLUMNS = ("article_id", "bucket", "hours_since_publish", "views")

@@ -5,14 +5,14 @@ address bar is always a link to the current view."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import duckdb
 import pandas as pd
 import streamlit as st
 
 from reactions.charts import KindStyle
+from reactions.clock import today_in
 from reactions.filters import (
     INTERVALS,
     PRESET_LABELS,
@@ -115,7 +115,7 @@ def _seed_widgets(f: Filters, *, replace_all: bool) -> None:
 
 
 def _filter_bar(known: Known, style: KindStyle, tz: str) -> Filters:
-    today = datetime.now(UTC).astimezone(ZoneInfo(tz)).date()
+    today = today_in(tz)
     with st.sidebar:
         st.markdown("### Filters")
         preset = st.selectbox(

@@ -10,9 +10,9 @@ import streamlit as st
 
 from reactions import dashboard
 from reactions.alerts import AlertRule, mood_alerts
+from reactions.clock import utc_now
 from reactions.filters import Filters, Known
 from reactions.queries import reaction_kinds
-from reactions.taps import utc_now
 from reactions.ui.resources import get_store
 
 REFRESH_SECONDS = 10
