@@ -10,6 +10,7 @@ import streamlit as st
 import reactions.ui
 from reactions.api import routes
 from reactions.config import Settings
+from reactions.integrity_scans import ScheduledScans
 from reactions.server_tuning import enable_tcp_nodelay
 from reactions.ui.resources import get_store
 
@@ -28,3 +29,7 @@ if not settings.auth_configured:
 # Resolved once for the API: a lookup through st.cache_resource costs ~0.2 ms per request.
 api_store = functools.cache(lambda: get_store(settings))
 app = st.App(UI_ENTRY, routes=routes(api_store, settings))
+# Integrity scans recent events on its own, so a live burst leaves cleaned figures within
+# minutes with nobody present (reactions.integrity_scans).
+if settings.scan_every_seconds:
+    scheduled_scans = ScheduledScans(api_store, settings.scan_every_seconds)

@@ -23,10 +23,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from bench import api, pages
+from bench import api, live, pages
 from reactions.clock import utc_now
 from reactions.db import connect
-from reactions.integrity import Quality, detect, quality, scan
+from reactions.integrity import Quality, detect, quality
+from reactions.integrity_scans import scan
 from reactions.queries import SIGNED
 from reactions.store import Store
 from reactions.synth import generate, populate
@@ -275,6 +276,17 @@ def main() -> None:
         )
     )
     print(f"  integrity: recall {found.recall:.1%}, precision {found.precision:.1%}", flush=True)
+    on_air = live.live_integrity(small_db, workdir)
+    rows.append(
+        Row(
+            "integrity: bursts planted through the live HTTP API found / live organic flagged",
+            small,
+            f"{on_air.recall:.1%} of {on_air.planted:,} / {on_air.false_rate:.2%} of "
+            f"{on_air.organic:,} (server's own scans, {on_air.seconds_to_flag:.0f} s)",
+            "≥ 90 % / ≤ 2 %",
+        )
+    )
+    print(f"  live integrity: {on_air}", flush=True)
 
     for name, rate in api.api_throughput(small_db, workdir).items():
         what = "views" if name.startswith("views") else "reader taps"
@@ -306,6 +318,17 @@ def main() -> None:
     print(f"  raw export: {spread}; peak {peak:,.0f} MiB", flush=True)
     for leftover in ("events.csv", "events.csv.manifest.json"):
         (workdir / leftover).unlink(missing_ok=True)
+    seconds, size, idle, peak = live.events_link_download(large_db)
+    rows.append(
+        Row(
+            "raw export via the Export page's link (server, streamed)",
+            large_label,
+            f"{fmt_s(seconds)}, {size / 1e9:.1f} GB; server peak {peak:,.0f} MiB "
+            f"(before {idle:,.0f})",
+            "memory flat",
+        )
+    )
+    print(f"  events link: {fmt_s(seconds)}, peak {peak:,.0f} MiB (before {idle:,.0f})", flush=True)
 
     print()
     print_table(rows)

@@ -6,11 +6,13 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from starlette.testclient import TestClient
 
 from reactions import clock
 from reactions.store import Store
@@ -25,7 +27,10 @@ DEMO_END = datetime(2026, 11, 20, 12, 0)
 TEST_NOW = DEMO_END
 os.environ[clock.ENV] = TEST_NOW.isoformat()
 os.environ[clock.ENV_AT] = datetime.now(UTC).isoformat()  # one timeline for every process
+# No server in the suite scans on its own schedule unless its test asks for it.
+os.environ["REACTIONS_SCAN_EVERY_SECONDS"] = "0"
 DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).parents[1]
 
 
 def make_articles(*ids: str, topic: str = "World") -> pd.DataFrame:
@@ -62,6 +67,36 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory, small_newsroom: Newsroom) 
     s.con.execute("CHECKPOINT")
     s.close()
     return path
+
+
+@contextmanager
+def app_client(
+    db: Path, env: dict[str, str] | None = None, client: tuple[str, int] = ("testclient", 50000)
+) -> Iterator[TestClient]:
+    """The real app (app.py: st.App, its routes, its Store) on `db`, in this process, through
+    Starlette's TestClient; `client` is the address requests come from."""
+    import importlib
+
+    import streamlit as st
+    from starlette.testclient import TestClient
+    from streamlit.runtime import Runtime
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("REACTIONS_DB", str(db))
+        for key, value in (env or {}).items():
+            patch.setenv(key, value)
+        patch.syspath_prepend(str(ROOT))
+        st.cache_resource.clear()
+        sys.modules.pop("app", None)
+        try:
+            with TestClient(importlib.import_module("app").app, client=client) as test_client:
+                yield test_client
+        finally:
+            st.cache_resource.clear()
+            sys.modules.pop("app", None)
+            # Streamlit keeps its runtime as a process-wide singleton and does not clear it
+            # when the app stops (AppTest clears it after each run); the next app needs it gone.
+            Runtime._instance = None
 
 
 def event_count(s: Store) -> int:

@@ -140,6 +140,21 @@ class View:
         return rows[keep]
 
 
+def in_scope(raw: RawData, view: View, standing: pd.DataFrame) -> list[str]:
+    """The articles an article list under `view` must hold: those its article filters pick
+    that were published, viewed or reacted to (a standing reaction of its kinds) in its
+    range — with or without reactions."""
+    articles = raw.articles.rename(columns={"published_at": "added_at"})
+    published = View(
+        view.start, view.end, view.tz, view.topics, view.authors, view.tags, (), view.search
+    ).select(articles)
+    return sorted(
+        set(published["article_id"])
+        | set(view.select_views(raw.views)["article_id"])
+        | set(view.select(standing)["article_id"])
+    )
+
+
 def rate(reactions: float, views: float) -> float | None:
     """Reactions per 100 views."""
     return 100 * reactions / views if views else None

@@ -3,18 +3,16 @@ routes, the same cached Store the pages use) on a real DuckDB file."""
 
 from __future__ import annotations
 
-import importlib
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import streamlit as st
 from starlette.testclient import TestClient
 
 from reactions.db import connect
+from tests.conftest import app_client
 
 ROOT = Path(__file__).parents[1]
 SEED = "putin-invites-modi-to-russia-2023-12-28"
@@ -34,17 +32,12 @@ def db(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def client(db: Path) -> Iterator[TestClient]:
     """One app for the module: Streamlit's runtime is a per-process singleton. Tests use their
     own reader ids and compare before/after, so they do not depend on each other."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("REACTIONS_DB", str(db))
-        patch.setenv("REACTIONS_ALLOWED_ORIGINS", ALLOWED)
-        patch.setenv("REACTIONS_TAPS_PER_READER_MINUTE", str(READER_LIMIT))
-        patch.syspath_prepend(str(ROOT))
-        st.cache_resource.clear()
-        app_module = importlib.import_module("app")
-        with TestClient(app_module.app) as test_client:
-            yield test_client
-        st.cache_resource.clear()
-        sys.modules.pop("app", None)
+    env = {
+        "REACTIONS_ALLOWED_ORIGINS": ALLOWED,
+        "REACTIONS_TAPS_PER_READER_MINUTE": str(READER_LIMIT),
+    }
+    with app_client(db, env) as test_client:
+        yield test_client
 
 
 def log_size(db: Path) -> int:

@@ -53,7 +53,9 @@ def test_same_kind_same_colour_on_every_chart(tmp_path: Path) -> None:
         }
     )
     figures = [
-        charts.mix_over_time(mix, s, share=False, interval="day", tz="UTC"),
+        charts.mix_over_time(
+            mix, s, share=False, interval="day", tz="UTC", grid=pd.DatetimeIndex(mix["bucket"])
+        ),
         charts.breakdown(counts, counts * 0, counts * 0 + 1, s),
         charts.since_publication(timeline, s),
     ]
@@ -67,18 +69,21 @@ def test_mix_chart_titles_axes_and_legend_order(tmp_path: Path) -> None:
     s = style(tmp_path)
     mix = pd.DataFrame(
         {
-            "bucket": pd.to_datetime(["2026-11-01", "2026-11-01", "2026-11-02"]),
+            "bucket": pd.to_datetime(["2026-11-01", "2026-11-01", "2026-11-03"]),
             "kind_id": ["sad", "like", "like"],
             "reactions": [2, 3, 4],
         }
     )
-    fig = charts.mix_over_time(mix, s, share=False, interval="day", tz="Asia/Kolkata")
+    grid = pd.date_range("2026-11-01", "2026-11-04", freq="D")
+    fig = charts.mix_over_time(mix, s, share=False, interval="day", tz="Asia/Kolkata", grid=grid)
     assert fig.layout.title.text == "Reaction mix over time"
     assert fig.layout.xaxis.title.text == "Day (Asia/Kolkata)"
     assert fig.layout.yaxis.title.text == "Reactions"
     assert [t.name for t in fig.data] == ["👍 Like", "😢 Sad"]  # kinds in configured order
-    assert list(fig.data[0].y) == [3, 4] and list(fig.data[1].y) == [2, 0]
-    shares = charts.mix_over_time(mix, s, share=True, interval="day", tz="UTC")
+    # every day of the range is drawn: an empty one is zero, not a line across it
+    assert list(fig.data[0].x) == list(grid)
+    assert list(fig.data[0].y) == [3, 0, 4, 0] and list(fig.data[1].y) == [2, 0, 0, 0]
+    shares = charts.mix_over_time(mix, s, share=True, interval="day", tz="UTC", grid=grid)
     assert shares.layout.yaxis.title.text == "Share of reactions (%)"
     assert {t.groupnorm for t in shares.data} == {"percent"}
 

@@ -70,7 +70,9 @@ def test_init_then_demo_then_stats_then_export(tmp_path: Path) -> None:
 
     assert "integrity scan:" in demo.stdout  # the planted bursts are flagged from the start
     out = tmp_path / "events.csv"
-    export = run("export", "events", "--flagged", "include", "-o", str(out), db=db)
+    export = run(
+        "export", "events", "--range", "all", "--flagged", "include", "-o", str(out), db=db
+    )
     assert export.returncode == 0, export.stderr
     rows = list(csv.DictReader(out.open(newline="")))
     assert len(rows) == 25_000
@@ -92,7 +94,7 @@ def test_init_then_demo_then_stats_then_export(tmp_path: Path) -> None:
     assert [int(r["event_id"]) for r in rows] == list(range(1, 25_001))  # the log's order
     assert rows[0]["occurred_at_utc"].endswith("Z") and "T" in rows[0]["occurred_at_utc"]
 
-    to_stdout = run("export", "events", db=db)  # flagged events left out by default
+    to_stdout = run("export", "events", "--range", "all", db=db)  # flagged events left out
     cleaned = len(list(csv.reader(io.StringIO(to_stdout.stdout)))) - 1
     flagged = run("integrity", "scan", db=db).stderr
     assert cleaned == 25_000 - int(flagged.split(" flags, ")[1].split()[0]) < 25_000

@@ -127,6 +127,8 @@ def test_overview_figures_match_the_raw_events(
     assert metrics["Reactions"].value == f"{n:,}"
     assert metrics["Reacting readers"].value == f"{readers:,}"
     assert metrics["Articles reacted to"].value == f"{articles:,}"
+    viewed = view.select_views(raw.views)["article_id"].nunique()
+    assert metrics["Articles viewed"].value == f"{viewed:,}"
     assert metrics["Net sentiment"].value == ("–" if mood is None else f"{mood:+.2f}")
     previous = view.previous()
     if previous is not None:
@@ -134,8 +136,8 @@ def test_overview_figures_match_the_raw_events(
         expected = f"{(n - before) / before:+.1%}" if before else None
         assert (metrics["Reactions"].delta or None) == expected
 
-    if n == 0:
-        assert any("No reactions in this range" in i.value for i in at.info)
+    if n == 0 and viewed == 0:
+        assert any("No reactions or views in this range" in i.value for i in at.info)
         assert len(at.get("plotly_chart")) == 0
         return
 
@@ -153,12 +155,15 @@ def test_overview_figures_match_the_raw_events(
                 shown[(pd.Timestamp(x), kind)] = float(y)
     assert shown == {k: float(v) for k, v in expected_mix.items()}
 
-    # Top articles: order and every count of the 50 shown.
+    # Top articles: order and every count of the 50 shown — every article in scope, those
+    # nobody reacted to with zeros.
+    scope = independent.in_scope(raw, view, standing)
     per_article = (
         rows.groupby(["article_id", "kind_id"])
         .size()
         .unstack(fill_value=0)
-        .reindex(columns=KINDS, fill_value=0)
+        .reindex(index=scope, columns=KINDS, fill_value=0)
+        .rename_axis("article_id")
     )
     per_article["total"] = per_article.sum(axis=1)
     per_article = (
@@ -310,8 +315,8 @@ def test_top_table_compares_each_article_with_the_previous_period(
 @pytest.mark.parametrize(
     ("page", "message"),
     [
-        (None, "No reactions in this range"),
-        ("views/topics.py", "No reactions in this range"),
+        (None, "No reactions or views in this range"),
+        ("views/topics.py", "No reactions or views in this range"),
         ("views/article.py", "Select an article"),
     ],
 )
@@ -483,3 +488,25 @@ def test_ranking_by_rate_uses_the_conservative_bound(
     assert table["few_views"].tolist() == [False, True, True]
     low = independent.wilson_low(2, 3) * 100
     assert table["interval"].tolist()[1].startswith(f"{low:.2f}–")
+
+
+def test_time_charts_show_empty_buckets_as_zero(
+    demo_db: Path, raw: independent.RawData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """All time: the seed article's 2023 reactions and the demo's month are years apart. The
+    mix and rate charts draw every day between them as zero (no wedge across the gap), start
+    at the first day with data, and say so."""
+    at = open_page(demo_db, monkeypatch, {"range": "all", "tz": "UTC"})
+    first = raw.events["occurred_at"].min().floor("D")
+    for index in (0, 1):  # mix, rate
+        for trace in plotly_json(at, index)["data"]:
+            days = pd.to_datetime(pd.Series(values(trace["x"])))
+            assert days.iloc[0] == first
+            assert (days.diff().dropna() == pd.Timedelta(days=1)).all()
+    mix = plotly_json(at, 0)["data"]
+    per_day = np.sum([values(t["y"]).astype(float) for t in mix], axis=0)
+    assert int((per_day == 0).sum()) > 600  # the empty days between 2023 and 2026, as zeros
+    assert any(
+        f"All time starts at {first:%b %d, %Y}, the first day with reactions" in c.value
+        for c in at.caption
+    )

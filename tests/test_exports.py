@@ -12,6 +12,8 @@ import os
 import shutil
 import subprocess
 import sys
+import urllib.parse
+import urllib.request
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +31,7 @@ from reactions.store import Store
 from reactions.taps import Tap
 from reactions.views import View
 from tests import independent
-from tests.conftest import TEST_NOW, make_articles, run_cli
+from tests.conftest import TEST_NOW, app_client, make_articles, run_cli
 from tests.test_dashboard import VIEWS
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
@@ -70,7 +72,13 @@ def test_articles_and_timeseries_exports_equal_the_dashboard_and_the_raw_events(
 
     # the KPIs the overview shows, from the files
     assert int(articles["reactions"].sum()) == now.reactions == len(truth)
-    assert len(articles) == now.articles == truth["article_id"].nunique()
+    assert int((articles["reactions"] > 0).sum()) == now.articles == truth["article_id"].nunique()
+    # every article in scope is a row, those nobody reacted to with zeros and no shares
+    scope = independent.in_scope(raw, view, independent.standing(raw))
+    assert sorted(articles["article_id"].astype(str)) == scope
+    unreacted = articles[articles["reactions"] == 0]
+    assert unreacted["net_sentiment"].isna().all()
+    assert unreacted[[c for c in articles.columns if c.endswith("_share")]].isna().all().all()
     assert int(series["reactions"].sum()) == now.reactions
 
     # every article row equals the top table and the raw events
@@ -121,8 +129,7 @@ def test_articles_and_timeseries_exports_equal_the_dashboard_and_the_raw_events(
             assert pd.isna(row["reaction_rate"])
     buckets = series.drop_duplicates("bucket_start")
     assert int(buckets["views"].sum()) == now.views
-    if len(truth):
-        assert now.views == len(seen) or view.start is None  # all time: buckets span reactions
+    assert now.views == len(seen)  # all time too: its buckets start at the first with data
     local = seen["added_at"].dt.tz_localize("UTC").dt.tz_convert(view.tz).dt.tz_localize(None)
     step = {"hour": "h", "day": "D"}.get(view.interval)
     if step:
@@ -406,6 +413,8 @@ def test_a_reader_that_stops_early_gets_one_line_and_no_traceback(tmp_path: Path
             "reactions",
             "export",
             "events",
+            "--range",
+            "all",
             "--db",
             str(tmp_path / "many.duckdb"),
         ],
@@ -575,3 +584,151 @@ def test_tokens_are_created_once_listed_without_secrets_and_revoked(tmp_path: Pa
         assert token not in stored and len(stored) == 64  # only the hash is kept
     finally:
         store.close()
+
+
+def test_articles_nobody_reacted_to_are_rows_with_zeros(tmp_path: Path) -> None:
+    """An article with 5,000 views and no reaction (rate 0: the most telling row for an
+    editor) and a fresh import nobody has seen are rows of the articles export, through the
+    CLI; an article outside the range that nobody saw in it is not."""
+    db = tmp_path / "scope.duckdb"
+    store = Store.open(db)
+    articles = make_articles("loved", "ignored", "fresh", "old-story")
+    articles["published_at"] = [TEST_NOW - pd.Timedelta(days=d) for d in (2, 2, 0, 40)]
+    store.upsert_articles(articles)
+    at = TEST_NOW - pd.Timedelta(days=1)
+    store.record_taps([Tap("loved", f"fan-{i}", "love", at=at) for i in range(30)])
+    store.record_views([View("loved", f"fan-{i}", at=at) for i in range(200)])
+    store.record_views([View("ignored", f"passer-{i}", at=at) for i in range(5_000)])
+    store.close()
+
+    done = run_cli("export", "articles", "--range", "7d", db=db)
+    assert done.returncode == 0, done.stderr
+    rows = {
+        str(r["article_id"]): r for r in pd.read_csv(io.StringIO(done.stdout)).to_dict("records")
+    }
+    assert sorted(rows) == ["fresh", "ignored", "loved"]
+    ignored, fresh = rows["ignored"], rows["fresh"]
+    assert (ignored["reactions"], ignored["views"], ignored["reaction_rate"]) == (0, 5000, 0)
+    assert (fresh["reactions"], fresh["views"]) == (0, 0)
+    assert pd.isna(fresh["reaction_rate"]) and pd.isna(fresh["love_share"])
+    assert rows["loved"]["reaction_rate"] == 15.0
+
+    everything = run_cli("export", "articles", "--range", "all", db=db)
+    assert len(pd.read_csv(io.StringIO(everything.stdout))) == 4  # all time: every article
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"range": "all", "flagged": "include", "kind": "angry"},
+        {"from": "2026-11-10", "to": "2026-11-16", "topic": "Politics", "tz": "Asia/Kolkata"},
+    ],
+)
+def test_the_export_pages_cli_and_api_commands_make_the_same_bytes(
+    demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, query: dict[str, str]
+) -> None:
+    """The Export page's two commands, run as shown (with flags excluded or included, a
+    timezone and a topic), produce byte-identical files."""
+    import shlex
+
+    import streamlit as st
+
+    from reactions.integrity_scans import scan
+    from tests.test_dashboard import open_page
+    from tools.live_server import live_server
+
+    page_db, served_db = tmp_path / "page.duckdb", tmp_path / "served.duckdb"
+    shutil.copy(demo_db, served_db)
+    store = Store.open(served_db)
+    assert not scan(store).empty  # flags exist, so include and exclude differ
+    token = store.create_token("commands").token
+    store.close()
+    shutil.copy(served_db, page_db)
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = open_page(page_db, monkeypatch, query, "views/export.py")
+    at.radio(key="export_dataset").set_value("timeseries").run()
+    cli, api = (block.value for block in at.code)
+    st.cache_resource.clear()
+
+    args = shlex.split(cli)
+    assert args[:3] == ["reactions", "export", "timeseries"]
+    assert ("--flagged" in args) == ("flagged" in query)
+    out = args.index("-o")
+    args[out + 1] = str(tmp_path / "from-cli.csv")
+    done = run_cli(*args[1:], db=served_db)
+    assert done.returncode == 0, done.stderr
+    url = urllib.parse.urlsplit(shlex.split(api)[-1])
+    with live_server(served_db) as base:
+        response = urllib.request.urlopen(
+            urllib.request.Request(
+                f"{base}{url.path}?{url.query}", headers={"Authorization": f"Bearer {token}"}
+            )
+        )
+        from_api = response.read()
+    assert from_api == (tmp_path / "from-cli.csv").read_bytes()
+    assert from_api.count(b"\r\n") > 2
+
+
+def test_the_cli_and_the_api_share_one_default_range(demo_db: Path, tmp_path: Path) -> None:
+    """No options, no parameters: both give the dashboard's default view (last 7 days), the
+    same bytes, and the manifest and the CLI's summary name the range."""
+    from tools.live_server import live_server
+
+    db = tmp_path / "defaults.duckdb"
+    shutil.copy(demo_db, db)
+    store = Store.open(db)
+    token = store.create_token("defaults").token
+    store.close()
+    done = run_cli("export", "articles", "-o", str(tmp_path / "cli.csv"), db=db)
+    assert done.returncode == 0, done.stderr
+    assert "(Nov 14 – Nov 20, 2026, UTC)" in done.stderr
+    manifest = json.loads((tmp_path / "cli.csv.manifest.json").read_text())
+    assert manifest["filters"]["range"] == "Nov 14 – Nov 20, 2026"
+    with live_server(db) as base:
+        request = urllib.request.Request(
+            f"{base}/api/v1/export/articles.csv", headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(request) as response:
+            assert "2026-11-14_2026-11-20" in response.headers["content-disposition"]
+            assert response.read() == (tmp_path / "cli.csv").read_bytes()
+
+
+def test_the_export_pages_raw_events_link_streams_the_file_and_is_signed(
+    demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The raw events are not a download button (which holds the file in the server's
+    memory) but a signed link to the export route: the same bytes as the CLI, streamed from a
+    temporary file; a changed query or an expired link is refused and makes no file."""
+    import streamlit as st
+
+    from reactions import clock
+    from tests.test_dashboard import open_page
+
+    db = tmp_path / "link.duckdb"
+    shutil.copy(demo_db, db)
+    query = {"range": "all", "tz": "Europe/Berlin", "kind": "angry"}
+    options = [a for key, value in query.items() for a in (f"--{key}", value)]
+    done = run_cli("export", "events", *options, "-o", str(tmp_path / "cli.csv"), db=db)
+    assert done.returncode == 0, done.stderr
+    expected = (tmp_path / "cli.csv").read_bytes()
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = open_page(db, monkeypatch, query, "views/export.py")
+    assert at.radio(key="export_dataset").value == "events"
+    assert not at.get("download_button")  # nothing built in memory
+    url = at.get("link_button")[0].proto.url
+    assert url.startswith("/api/v1/export/events.csv?") and "ticket=" in url
+    with app_client(db) as client:
+        response = client.get(url)
+        assert response.status_code == 200, response.text
+        assert response.content == expected
+        assert "attachment" in response.headers["content-disposition"]
+        tampered = client.get(url.replace("kind=angry", "kind=love"))
+        assert tampered.status_code == 403
+        assert tampered.json() == {"error": "this download link is not valid"}
+        monkeypatch.setenv(clock.ENV, (TEST_NOW + pd.Timedelta(minutes=16)).isoformat())
+        expired = client.get(url)
+        assert expired.status_code == 403 and "expired" in expired.json()["error"]

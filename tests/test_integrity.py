@@ -7,8 +7,11 @@ import io
 import json
 import shutil
 import subprocess
+import time
+import urllib.request
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -18,11 +21,13 @@ from reactions import dashboard
 from reactions.db import connect
 from reactions.export import export_dataset
 from reactions.filters import Filters
-from reactions.integrity import detect, quality, scan
+from reactions.integrity import detect, quality
+from reactions.integrity_flags import decide
+from reactions.integrity_scans import scan
 from reactions.store import Store
 from reactions.taps import Tap
 from tests import independent
-from tests.conftest import run_cli
+from tests.conftest import app_client, run_cli
 from tests.test_dashboard import open_page
 
 
@@ -98,7 +103,7 @@ def test_cleaned_figures_leave_out_exactly_the_undismissed_flagged_events(
 
         # dismissing a flag counts its events again, everywhere
         burst = flags.sort_values("events").iloc[-1]
-        store.decide(burst["flag_id"], "dismiss", "test", "a real crowd after a TV segment")
+        decide(store, burst["flag_id"], "dismiss", "test", "a real crowd after a TV segment")
         after = dashboard.kpis(store.cursor(), clean)[0].reactions
         burst_ids = set(
             store.cursor()
@@ -176,3 +181,156 @@ def test_the_exclusion_log_holds_every_decision_from_the_cli(demo_db: Path, tmp_
     assert mine["decided_by"].str.startswith("cli:").all()
     bad = run("decide", flag_id, "confirm", "--why", "   ")
     assert bad.returncode == 1 and bad.stderr.strip() == "error: say why, in at most 500 characters"
+
+
+def _sport_story(cur: Any) -> str:
+    return str(
+        cur.execute(
+            "SELECT article_id FROM articles WHERE topic = 'Sports' ORDER BY published_at DESC"
+        ).fetchall()[0][0]
+    )
+
+
+def test_a_burst_planted_through_the_http_api_carries_its_network_and_is_flagged(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    """150 new reader ids tapping ❤️ on one Sports story within a second, from one address,
+    through the real routes: every tap and view carries the same salted network, and a scan
+    of recent events flags exactly those taps, which leave the cleaned figures."""
+    from reactions.integrity_scans import scan_recent
+    from reactions.queries import reaction_count_mismatches
+    from reactions.ui.resources import get_store
+
+    db = tmp_path / "planted.duckdb"
+    shutil.copy(demo_db, db)
+    setup = Store.open(db)
+    scan(setup)  # a full scan first: the bars recent scans are held to
+    story = _sport_story(setup.cursor())
+    before = setup.cursor().execute("SELECT max(event_id) FROM reaction_events").fetchall()
+    setup.close()
+    with app_client(db, client=("203.0.113.77", 41000)) as client:
+        for i in range(150):
+            body = {"article_id": story, "reader_id": f"bot-{i}"}
+            assert client.post("/api/v1/views", json=body).status_code == 200
+            tap = client.post("/api/v1/reactions", json={**body, "kind": "love"})
+            assert tap.status_code == 200, tap.text
+        store = get_store()
+        cur = store.cursor()
+        planted = cur.execute(
+            "SELECT event_id, network_hash FROM reaction_events WHERE event_id > ?",
+            [before[0][0]],
+        ).df()
+        assert len(planted) == 150 and planted["network_hash"].nunique() == 1
+        assert planted["network_hash"].iloc[0] is not None
+        views = cur.execute(
+            "SELECT DISTINCT network_hash FROM view_events WHERE network_hash IS NOT NULL"
+        ).fetchall()
+        assert views == [(planted["network_hash"].iloc[0],)]
+
+        report = scan_recent(store)
+        assert report.scope == "recent" and report.events_read == 150
+        cur = store.cursor()
+        flagged = cur.execute(
+            "SELECT f.event_id, g.rule FROM flagged_events f JOIN integrity_flags g "
+            "USING (flag_id) WHERE f.event_id > ?",
+            [before[0][0]],
+        ).df()
+        assert set(flagged["event_id"]) == set(planted["event_id"])
+        assert set(flagged["rule"]) == {"network_burst"}
+        clean = dashboard.kpis(cur, Filters(preset="all", topics=("Sports",)))[0]
+        raw = dashboard.kpis(cur, Filters(preset="all", topics=("Sports",), exclude_flagged=False))[
+            0
+        ]
+        assert raw.reactions - clean.reactions >= 150
+        assert reaction_count_mismatches(cur) == 0
+        assert scan_recent(store).scope == "nothing new"
+
+
+def test_scans_of_recent_events_grow_an_open_flag_and_leave_a_decided_one(store: Store) -> None:
+    """A burst that goes on across two scheduled scans is one flag, grown; once an editor
+    has decided on it, more of the same burst is a flag of its own."""
+    from reactions.integrity_flags import decide
+    from reactions.integrity_scans import scan_recent
+    from reactions.queries import reaction_count_mismatches
+
+    start = datetime(2026, 11, 2, 9, 0)
+    calm = [
+        Tap("cup-final", f"fan-{i}", "love", at=start + timedelta(minutes=i), network=f"home-{i}")
+        for i in range(60)
+    ]
+    store.record_taps(calm)
+    assert scan_recent(store).scope == "all"  # never scanned: the first is a full scan
+
+    def burst(first: int, at: datetime) -> list[Tap]:
+        return [
+            Tap(
+                "budget-vote",
+                f"bot-{first + i}",
+                "angry",
+                at=at + timedelta(seconds=i),
+                network="farm",
+            )
+            for i in range(40)
+        ]
+
+    store.record_taps(burst(0, start + timedelta(hours=2)))
+    first = scan_recent(store)
+    assert (first.scope, first.flags, first.events_flagged) == ("recent", 1, 40)
+    store.record_taps(burst(40, start + timedelta(hours=2, minutes=1)))
+    grown = scan_recent(store)
+    assert (grown.flags, grown.events_flagged) == (1, 40)
+    flags = store.cursor().execute("SELECT flag_id, events, reason FROM integrity_flags").df()
+    assert len(flags) == 1 and flags["events"].iloc[0] == 80
+    assert flags["reason"].iloc[0].startswith("80 angry reactions in 2 minutes from 80 readers")
+
+    decide(store, flags["flag_id"].iloc[0], "confirm", "test", "a bot farm")
+    store.record_taps(burst(80, start + timedelta(hours=2, minutes=2)))
+    scan_recent(store)
+    flags = store.cursor().execute("SELECT flag_id, events FROM integrity_flags").df()
+    assert sorted(flags["events"]) == [40, 80]
+    cleaned = dashboard.kpis(store.cursor(), Filters(preset="all"))[0]
+    assert cleaned.reactions == 60  # all 120 bot reactions left out: confirmed, and new
+    assert reaction_count_mismatches(store.cursor()) == 0
+
+
+def test_a_running_server_flags_a_live_burst_by_itself(demo_db: Path, tmp_path: Path) -> None:
+    """A real server scanning on its own schedule: a burst of ❤️ from one network, planted
+    over real HTTP, leaves the cleaned figures of the export API within seconds, with nobody
+    pressing anything; the raw figures keep it."""
+    from tools.api_load import Load, post_load
+    from tools.live_server import live_server
+
+    db = tmp_path / "live.duckdb"
+    shutil.copy(demo_db, db)
+    setup = Store.open(db)
+    scan(setup)
+    story = _sport_story(setup.cursor())
+    token = setup.create_token("watcher").token
+    setup.close()
+
+    def loves(base: str, flagged: str) -> int:
+        request = urllib.request.Request(
+            f"{base}/api/v1/export/articles.csv?range=all&topic=Sports&flagged={flagged}",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            table = pd.read_csv(io.BytesIO(response.read()))
+        return int(table.loc[table["article_id"] == story, "love"].iloc[0])
+
+    with live_server(db, {"REACTIONS_SCAN_EVERY_SECONDS": "1"}) as base:
+        clean_before, raw_before = loves(base, "exclude"), loves(base, "include")
+        planted = post_load(
+            Load(
+                f"{base}/api/v1/reactions",
+                clients=1,
+                per_client=150,
+                body_for=lambda _, i: {"article_id": story, "kind": "love", "reader_id": f"b{i}"},
+                source=lambda _c, _i: "127.9.9.9",
+            )
+        )
+        assert len(planted.accepted) == 150, planted.failures
+        deadline = time.monotonic() + 30
+        while loves(base, "exclude") != clean_before and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert loves(base, "exclude") == clean_before
+        assert loves(base, "include") == raw_before + 150

@@ -16,7 +16,8 @@ import pytest
 
 from reactions import dashboard, taps
 from reactions.filters import Filters
-from reactions.integrity import scan
+from reactions.integrity_flags import replace_flags
+from reactions.integrity_scans import scan
 from reactions.queries import reaction_count_mismatches, view_count_mismatches
 from reactions.rollup import standing_counts
 from reactions.store import Store
@@ -163,7 +164,8 @@ def test_readers_count_exactly_when_a_readers_numbered_reaction_is_flagged(store
         "reason": "a test",
         "threshold": 1.0,
     }
-    store.replace_flags(
+    replace_flags(
+        store,
         pd.DataFrame([flag]),
         pd.DataFrame({"event_id": [kept.event_ids[0], gone.event_ids[0]], "flag_id": "f1"}),
     )

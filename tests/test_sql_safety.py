@@ -52,13 +52,9 @@ ALLOWED = {
     "zone": "datasets._events_select: zone_offsets_sql of a validated timezone, or nothing",
     "in_zone": "datasets._events_select: a constant join clause, or nothing",
     # integrity rules: constants in integrity.RULES
-    "rule.partition": "column names, a constant of the rule",
-    "rule.window_minutes": "an int constant of the rule",
     "rule.actions": "a constant list of actions",
     "rule.floor": "an int constant of the rule",
     "SPREAD * MAD_SCALE": "numeric constants",
-    "KIND_BURST.floor": "an int constant of the rule",
-    "ONE_KIND_SHARE": "a numeric constant",
     "not_null": "IS NOT NULL over the rule's constant columns",
     "clean": "filters.EXCLUDE_FLAGGED, a constant clause",
     # validated values that SQL cannot take as parameters
@@ -95,6 +91,24 @@ ALLOWED = {
     "counts.sql": "dashboard._per_article: our SELECT with placeholders only",
     "views.sql": "filters.view_predicate: placeholders only",
     "excluded": "a constant subquery of our view excluded_events",
+    # articles in scope (dashboard.top_articles, scope_sql)
+    "published.sql": "filters.range_predicate over a constant column: placeholders only",
+    "scope.sql": "dashboard.scope_sql: our SELECT with placeholders only",
+    "per_kind": "dashboard.top_articles: coalesce(counts.k0, 0) … by index",
+    "', ' if kinds else ''": "a constant separator",
+    # integrity: densities of recent events and stored bars
+    "partition": "integrity._densities_sql: the rule's constant key columns",
+    "window": "integrity._densities_sql: the rule's constant window in minutes",
+    "recent": "integrity._densities_sql: a constant clause with one placeholder, or nothing",
+    "keyed": "integrity._densities_sql: constant bar key columns",
+    "everything": "integrity._densities_sql: a constant window count, or 0",
+    "_SAME_BAR": "integrity._SAME_BAR, a constant join condition",
+    "_densities_sql(rule, since=False)": "integrity._densities_sql of a constant rule",
+    "_densities_sql(rule, since=True)": "the same, with one placeholder",
+    "_hot(rule, 'b.threshold')": "integrity._hot: constant comparisons of our columns",
+    "_hot(rule, 'd.threshold')": "the same",
+    "reaction_counts_of(newly)": "db.reaction_counts_of over a constant clause",
+    "reaction_counts_of(newly, -1)": "the same, negated",
 }
 
 

@@ -65,6 +65,10 @@ class Load:
     body_for: Callable[[int, int], dict[str, Any]]
     keep_alive: bool = True
     user_agent: str = "Mozilla/5.0 (reactions load test)"
+    # The local address a client's connection for its i-th request comes from: any
+    # 127.x.y.z is loopback on Linux, so one machine can play readers on many networks
+    # (None: the system's choice).
+    source: Callable[[int, int], str] | None = None
 
 
 async def _client(number: int, load: Load, result: LoadResult) -> None:
@@ -74,7 +78,8 @@ async def _client(number: int, load: Load, result: LoadResult) -> None:
     try:
         for i in range(load.per_client):
             if connection is None:
-                connection = await asyncio.open_connection(host, port)
+                local = (load.source(number, i), 0) if load.source else None
+                connection = await asyncio.open_connection(host, port, local_addr=local)
             reader, writer = connection
             body = load.body_for(number, i)
             payload = json.dumps(body).encode()

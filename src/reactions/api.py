@@ -29,7 +29,7 @@ from reactions.api_export import export_route
 from reactions.config import Settings
 from reactions.errors import InvalidInput, ReactionsError, UnknownArticle, UnknownKind
 from reactions.http import secured
-from reactions.identity import reader_identity
+from reactions.identity import network_identity, reader_identity
 from reactions.limits import RateLimiter, is_bot
 from reactions.queries import bar_state, reaction_kinds
 from reactions.store import Store
@@ -115,7 +115,9 @@ def routes(store: Callable[[], Store], settings: Settings) -> list[Route]:
             wait = per_network.retry_after(host) or per_reader.retry_after(reader_id)
             if wait:
                 return _too_many(wait, "reactions")
-            outcome = await store().record_reaction_async(article_id, reader_id, kind)
+            outcome = await store().record_reaction_async(
+                article_id, reader_id, kind, network=network_identity(host)
+            )
         except ApiError as exc:
             return error(exc.status, str(exc))
         except ReactionsError as exc:
@@ -138,7 +140,9 @@ def routes(store: Callable[[], Store], settings: Settings) -> list[Route]:
             wait = views_per_network.retry_after(host) or views_per_reader.retry_after(reader_id)
             if wait:
                 return _too_many(wait, "views")
-            outcome = await store().record_view_async(article_id, reader_id)
+            outcome = await store().record_view_async(
+                article_id, reader_id, network=network_identity(host)
+            )
         except ApiError as exc:
             return error(exc.status, str(exc))
         except ReactionsError as exc:

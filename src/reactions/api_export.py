@@ -1,8 +1,10 @@
 """GET /api/v1/export/{dataset}.{csv|parquet|zip|manifest.json}: the analyst's datasets over
 HTTP, with the dashboard's query parameter names and a Bearer token (`reactions token`).
 
-401 without a valid token (and a WWW-Authenticate header), 403 for a revoked one, 404 for an
-unknown dataset or format, 422 for a bad filter — always JSON, and no file. A `.zip` holds the
+A signed `ticket` parameter (download_links: the Export page's links) stands in for the
+token. 401 without a valid token (and a WWW-Authenticate header), 403 for a revoked one or a
+bad or expired ticket, 404 for an unknown dataset or format, 422 for a bad filter — always
+JSON, and no file. A `.zip` holds the
 data and manifest.json; `.manifest.json` is the manifest alone; the data responses carry the
 row count and SHA-256 in headers. Files are written to a temporary directory by COPY and
 streamed from there, so memory stays flat."""
@@ -22,6 +24,7 @@ from starlette.routing import Route
 
 from reactions.dashboard import known_values
 from reactions.datasets import DATASETS
+from reactions.download_links import TICKET, LinkCheck, check_ticket, link_secret
 from reactions.errors import ExportWriteError, ReactionsError
 from reactions.export import FORMATS, bundle, export_dataset, file_name
 from reactions.filters import URL_PARAMS, strict_filters
@@ -44,17 +47,11 @@ def export_route(store: Callable[[], Store]) -> Route:
 
     async def _export(request: Request) -> Response:
         current = store()
-        check = await run_in_threadpool(
-            check_bearer, current.cursor(), request.headers.get("authorization")
-        )
-        if check in (TokenCheck.MISSING, TokenCheck.UNKNOWN):
-            response = _error(
-                401, "send Authorization: Bearer <token> (see `reactions token create`)"
-            )
-            response.headers["WWW-Authenticate"] = 'Bearer realm="reactions"'
-            return response
-        if check is TokenCheck.REVOKED:
-            return _error(403, "this token was revoked")
+        params = {key: request.query_params.getlist(key) for key in request.query_params}
+        ticket = params.pop(TICKET, [""])[0]
+        refused = await run_in_threadpool(_refusal, current, request, params, ticket)
+        if refused is not None:
+            return refused
         name = request.path_params["name"]
         dataset, shape = _split(name)
         if dataset not in DATASETS or shape not in SHAPES:
@@ -63,13 +60,12 @@ def export_route(store: Callable[[], Store]) -> Route:
                 f"no export {name[:60]!r}; use /api/v1/export/<{'|'.join(DATASETS)}>"
                 f".<{'|'.join(SHAPES)}>",
             )
-        unknown = sorted(set(request.query_params) - FILTER_PARAMS)
+        unknown = sorted(set(params) - FILTER_PARAMS)
         if unknown:
             return _error(
                 422,
                 f"unknown parameter {unknown[0][:40]!r}; use {', '.join(sorted(FILTER_PARAMS))}",
             )
-        params = {key: request.query_params.getlist(key) for key in request.query_params}
         tmp = Path(tempfile.mkdtemp(prefix="reactions-api-export-"))
         cleanup = BackgroundTask(shutil.rmtree, tmp, ignore_errors=True)
         try:
@@ -85,6 +81,25 @@ def export_route(store: Callable[[], Store]) -> Route:
             raise
 
     return Route("/api/v1/export/{name}", export, methods=["GET"])
+
+
+def _refusal(
+    store: Store, request: Request, params: dict[str, list[str]], ticket: str
+) -> JSONResponse | None:
+    """Why this request may not have the file (an answer to send), or None: a Bearer token,
+    or a ticket signed for exactly this path and query (download_links)."""
+    cur = store.cursor()
+    if ticket:
+        check = check_ticket(link_secret(cur), request.url.path, params, ticket)
+        if check is LinkCheck.EXPIRED:
+            return _error(403, "this download link has expired; reload the page for a new one")
+        return _error(403, "this download link is not valid") if check is LinkCheck.BAD else None
+    token = check_bearer(cur, request.headers.get("authorization"))
+    if token in (TokenCheck.MISSING, TokenCheck.UNKNOWN):
+        response = _error(401, "send Authorization: Bearer <token> (see `reactions token create`)")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="reactions"'
+        return response
+    return _error(403, "this token was revoked") if token is TokenCheck.REVOKED else None
 
 
 def _split(name: str) -> tuple[str, str]:

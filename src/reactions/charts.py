@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from reactions.buckets import zero_filled
+
 # No emoji font in the list: Noto Color Emoji has digit glyphs and would space numbers out;
 # the browser falls back to it for emoji on its own.
 FONT = {"family": "Source Sans Pro, Helvetica, Arial, sans-serif", "size": 13}
@@ -83,17 +85,30 @@ def _figure(
     )
 
 
-def _per_kind(long: pd.DataFrame, style: KindStyle) -> list[tuple[str, pd.Series]]:
+def _per_kind(
+    long: pd.DataFrame, style: KindStyle, grid: pd.DatetimeIndex | None = None
+) -> list[tuple[str, pd.Series]]:
     """(kind, reactions per bucket) for each kind present, in display order. `long` has one
-    row per bucket and kind (a GROUP BY's output), so a plain unstack is enough."""
-    wide = long.set_index(["bucket", "kind_id"])["reactions"].unstack(fill_value=0)
+    row per bucket and kind (a GROUP BY's output), so a plain unstack is enough; over `grid`
+    (every bucket of the range) when given, zero where nothing happened."""
+    if grid is not None:
+        wide = zero_filled(long, grid, "reactions")
+    else:
+        wide = long.set_index(["bucket", "kind_id"])["reactions"].unstack(fill_value=0)
     return [(kind, wide[kind]) for kind in style.present(set(wide.columns))]
 
 
 def mix_over_time(
-    long: pd.DataFrame, style: KindStyle, *, share: bool, interval: str, tz: str
+    long: pd.DataFrame,
+    style: KindStyle,
+    *,
+    share: bool,
+    interval: str,
+    tz: str,
+    grid: pd.DatetimeIndex,
 ) -> go.Figure:
-    """Stacked area of reactions per kind per bucket; `share` stacks to 100 %."""
+    """Stacked area of reactions per kind over every bucket of `grid` (an empty bucket is a
+    zero, not a line drawn across it); `share` stacks to 100 %."""
     traces = [
         {
             "type": "scatter",
@@ -107,7 +122,7 @@ def mix_over_time(
             "fillcolor": style.colors[kind],
             "hovertemplate": "%{y:,.1f}%" if share else "%{y:,}",
         }
-        for kind, counts in _per_kind(long, style)
+        for kind, counts in _per_kind(long, style, grid)
     ]
     y_title = "Share of reactions (%)" if share else "Reactions"
     title = "Reaction mix over time" + (" (100 % stacked)" if share else "")

@@ -182,7 +182,7 @@ def demo(
 ) -> None:
     """Fill the database with a synthetic newsroom: articles, and reactions shaped like
     real reading (publication curves, daily cycle, topic moods, switches, undos, bot bursts)."""
-    from reactions.integrity import scan
+    from reactions.integrity_scans import scan
     from reactions.synth import generate, populate
 
     end = _parse_end(end_text)
@@ -286,9 +286,9 @@ def filter_options(func: F) -> F:
         click.option(
             "--range",
             "range_",
-            default="all",
-            show_default=True,
-            help="today, 7d, 30d, 90d or all (ignored with --from/--to).",
+            default=None,
+            help="today, 7d, 30d, 90d or all (ignored with --from/--to). Default: the "
+            "dashboard's, 7d — a link's parameters mean the same everywhere.",
         ),
         click.option("--from", "from_", default=None, help="First day, e.g. 2026-11-01."),
         click.option("--to", default=None, help="Last day (inclusive), e.g. 2026-11-07."),
@@ -369,7 +369,8 @@ def export(
     as_zip: bool,
     **filters: Any,
 ) -> None:
-    """Export a dataset under the dashboard's filters (default: all time, UTC).
+    """Export a dataset under the dashboard's filters (default, as on the dashboard: the last
+    7 days, in UTC; --range all for everything).
 
     \b
     events      raw reaction events (every add and remove) in the range
@@ -416,7 +417,8 @@ def export(
             write_manifest(sidecar, result.manifest)
     where = "" if to_stdout else f" written to {output}"
     click.echo(
-        f"{result.rows:,} {dataset} rows{where}" + (f"; manifest {sidecar}" if sidecar else ""),
+        f"{result.rows:,} {dataset} rows ({f.describe_range()}, {f.tz}){where}"
+        + (f"; manifest {sidecar}" if sidecar else ""),
         err=True,
     )
 
@@ -522,7 +524,7 @@ def integrity() -> None:
 @db_option
 def integrity_scan(db_path: Path | None) -> None:
     """Look for toggle storms, hyperactive readers and bursts from one network."""
-    from reactions.integrity import scan
+    from reactions.integrity_scans import scan
 
     with _open_store(db_path) as store:
         flags = scan(store)
@@ -564,8 +566,10 @@ def integrity_log(db_path: Path | None, output: Path | None) -> None:
 @click.option("--why", required=True, help="The reason, kept in the exclusion log.")
 def integrity_decide(db_path: Path | None, flag_id: str, decision: str, why: str) -> None:
     """Confirm a flag (its events stay out of cleaned figures) or dismiss it (they count)."""
+    from reactions.integrity_flags import decide
+
     who = f"cli:{os.environ.get('USER', 'unknown')}"
-    _change(db_path, lambda s: s.decide(flag_id, decision, who, why), f"{flag_id}: {decision}ed")
+    _change(db_path, lambda s: decide(s, flag_id, decision, who, why), f"{flag_id}: {decision}ed")
 
 
 @cli.group(epilog=EPILOG_EXAMPLES["token"])

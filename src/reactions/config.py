@@ -51,6 +51,8 @@ class Settings:
     alert_kind: str = "angry"
     alert_window_hours: int = 1
     alert_min_reactions: int = 20
+    # The server scans recent events for bot-like bursts this often (0: never on its own).
+    scan_every_seconds: int = 300
 
     @classmethod
     def load(cls, db_path: str | Path | None = None) -> Settings:
@@ -88,6 +90,11 @@ class Settings:
             alert_min_reactions=_positive_int(
                 "REACTIONS_ALERT_MIN_REACTIONS", file_values.get("alert_min_reactions", 20)
             ),
+            scan_every_seconds=_positive_int(
+                "REACTIONS_SCAN_EVERY_SECONDS",
+                file_values.get("scan_every_seconds", 300),
+                minimum=0,
+            ),
             auth_configured=isinstance(document.get("auth"), dict),
             roles_claim=str(claim) if claim else None,
             editors=_names(file_values, "editors"),
@@ -96,14 +103,14 @@ class Settings:
         )
 
 
-def _positive_int(name: str, default: object) -> int:
+def _positive_int(name: str, default: object, *, minimum: int = 1) -> int:
     raw = os.environ.get(name, default)
     try:
         value = int(str(raw))
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
-    if value < 1:
-        raise ConfigError(f"{name} must be at least 1, not {value}")
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {value}")
     return value
 
 

@@ -1,9 +1,10 @@
 """The analyst's datasets, under the dashboard's `Filters`: the same numbers the pages show.
 
 - `events`: raw reaction events in the filter (SQL, so COPY streams any size).
-- `articles`: one row per article with standing reactions in the filter (the top table, all
-  of it): counts, views and the reaction rate, true shares with 95 % Wilson bounds, net
-  sentiment, the previous period.
+- `articles`: one row per article in the filter's scope — published, viewed or reacted to in
+  its range — with zeros where it has no reaction (the top table, all of it): counts, views
+  and the reaction rate, true shares with 95 % Wilson bounds, net sentiment, the previous
+  period.
 - `timeseries`: one row per interval bucket × kind (the mix chart, zero-filled), with the
   bucket's views, the kind's rate per 100 views, and the previous period's value beside it.
 
@@ -16,14 +17,13 @@ Every column is described in `COLUMNS` for the manifest. No Streamlit here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 import duckdb
 import numpy as np
 import pandas as pd
 
 from reactions import dashboard
-from reactions.clock import utc_now
+from reactions.buckets import bucket_grid, floor_all
 from reactions.db import QUARTER_HOUR_SQL
 from reactions.filters import Filters, reaction_predicate
 from reactions.queries import reaction_kinds
@@ -241,7 +241,7 @@ def articles_columns(kinds: list[str]) -> tuple[Column, ...]:
     for k in kinds:
         per_kind += [
             Column(k, "integer", f"standing '{k}' reactions added in the range"),
-            Column(f"{k}_share", "number 0–1", f"'{k}' / reactions"),
+            Column(f"{k}_share", "number 0–1", f"'{k}' / reactions; empty without reactions"),
             Column(f"{k}_share_low", "number 0–1", f"95 % Wilson interval of {k}_share, low end"),
             Column(f"{k}_share_high", "number 0–1", f"95 % Wilson interval of {k}_share, high end"),
         ]
@@ -252,7 +252,9 @@ def articles_columns(kinds: list[str]) -> tuple[Column, ...]:
         *RATE_COLUMNS,
         *per_kind,
         Column(
-            "net_sentiment", "number −1–1", "mean sentiment of the reactions (kinds' sentiment)"
+            "net_sentiment",
+            "number −1–1",
+            "mean sentiment of the reactions (kinds' sentiment); empty without reactions",
         ),
         Column("previous_reactions", "integer", "reactions in the previous period of equal length"),
         Column("change", "number", "reactions / previous_reactions − 1; empty without a base"),
@@ -292,11 +294,12 @@ def articles_frame(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
         count = top[k].to_numpy()
         low, high = wilson_interval(count, total)
         out[k] = count
-        # six decimals: exact enough for any count here, and no 0.9999999999999999 beside 1
-        out[f"{k}_share"] = np.round(np.where(total > 0, count / np.maximum(total, 1), 0.0), 6)
+        # six decimals: exact enough for any count here, and no 0.9999999999999999 beside 1;
+        # empty without reactions: a share of nothing is not 0 %
+        out[f"{k}_share"] = np.round(np.where(total > 0, count / np.maximum(total, 1), np.nan), 6)
         out[f"{k}_share_low"], out[f"{k}_share_high"] = np.round(low, 6), np.round(high, 6)
         weighted += count * float(sentiment.get(k, 0))
-    out["net_sentiment"] = np.round(weighted / np.maximum(total, 1), 6)
+    out["net_sentiment"] = np.round(np.where(total > 0, weighted / np.maximum(total, 1), np.nan), 6)
     previous = f.previous()
     if previous is None:
         out["previous_reactions"] = pd.array([pd.NA] * len(out), dtype="Int64")
@@ -339,13 +342,14 @@ def timeseries_frame(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame
     kinds = _kinds(cur, f)
     columns = [c.name for c in TIMESERIES_COLUMNS]
     mix = dashboard.mix_over_time(cur, f)
-    buckets = _buckets(cur, f, mix)
-    if not buckets or not kinds:
+    per_bucket = dashboard.views_over_time(cur, f)
+    buckets = bucket_grid(f, [mix["bucket"], per_bucket["bucket"]])
+    if not len(buckets) or not kinds:
         return pd.DataFrame(columns=columns)
     grid = pd.MultiIndex.from_product([buckets, kinds], names=["bucket", "kind_id"])
     now = mix.set_index(["bucket", "kind_id"])["reactions"].reindex(grid, fill_value=0)
     out = now.rename("reactions").reset_index()
-    views = dashboard.views_over_time(cur, f).set_index("bucket")["views"]
+    views = per_bucket.set_index("bucket")["views"]
     out["views"] = out["bucket"].map(views).fillna(0).astype("int64")
     out["reaction_rate"] = np.round(
         out["reactions"] / out["views"].where(out["views"] > 0) * 100, 6
@@ -358,7 +362,7 @@ def timeseries_frame(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame
         shift = pd.Timedelta(days=(f.end - f.start).days + 1)
         before = dashboard.mix_over_time(cur, previous)
         # the previous period's buckets, moved forward by the period's length onto this one's
-        before["bucket"] = _floor_all(before["bucket"] + shift, f.interval)
+        before["bucket"] = floor_all(before["bucket"] + shift, f.interval)
         moved = before.groupby(["bucket", "kind_id"])["reactions"].sum()
         keys = pd.MultiIndex.from_frame(out[["bucket", "kind_id"]])
         out["previous_reactions"] = moved.reindex(keys, fill_value=0).to_numpy().astype("int64")
@@ -367,40 +371,6 @@ def timeseries_frame(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame
     out["bucket_start"] = out.pop("bucket").dt.strftime("%Y-%m-%dT%H:%M:%S")
     out = out.rename(columns={"kind_id": "kind"})
     return out[columns]
-
-
-def _buckets(cur: duckdb.DuckDBPyConnection, f: Filters, mix: pd.DataFrame) -> list[pd.Timestamp]:
-    """Every bucket of the range in local time (up to now), or from the first to the last
-    reaction for all time."""
-    if f.start is None or f.end is None:
-        if mix.empty:
-            return []
-        first, last = mix["bucket"].min(), mix["bucket"].max()
-    else:
-        now_local = (
-            pd.Timestamp(utc_now()).tz_localize("UTC").tz_convert(f.zone.key).tz_localize(None)
-        )
-        first = _floor(pd.Timestamp(f.start), f.interval)
-        end = pd.Timestamp(f.end) + timedelta(days=1)
-        last = _floor(min(end - pd.Timedelta(microseconds=1), max(now_local, first)), f.interval)
-        if not mix.empty:
-            last = max(last, mix["bucket"].max())
-    step = {"hour": "h", "day": "D", "week": "7D"}[f.interval]
-    return list(pd.date_range(first, last, freq=step))
-
-
-def _floor(moment: pd.Timestamp, interval: str) -> pd.Timestamp:
-    return pd.Timestamp(_floor_all(pd.Series([moment]), interval).iloc[0])
-
-
-def _floor_all(moments: pd.Series, interval: str) -> pd.Series:
-    """Bucket starts as DuckDB's date_trunc makes them (weeks start on Monday)."""
-    if interval == "hour":
-        return pd.Series(moments.dt.floor("h"))
-    days = pd.Series(moments.dt.floor("D"))
-    if interval == "week":
-        days = days - pd.to_timedelta(days.dt.day_of_week, unit="D")
-    return days
 
 
 def _kinds(cur: duckdb.DuckDBPyConnection, f: Filters) -> list[str]:

@@ -10,6 +10,7 @@ the missing ones, so a database made by an older version upgrades in place.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from reactions.clock import utc_now
 from reactions.errors import DatabaseError, DatabaseLocked
@@ -314,6 +316,34 @@ def _011_reaction_counts(cur: duckdb.DuckDBPyConnection) -> None:
     index_current_reactions(cur)
 
 
+def _012_view_networks(cur: duckdb.DuckDBPyConnection) -> None:
+    # Live views carry the salted network of the client, as live taps do, so integrity can
+    # see a network's views beside its reactions. Synthetic and older views have none.
+    cur.execute("ALTER TABLE view_events ADD COLUMN network_hash VARCHAR")
+
+
+def _013_integrity_baselines(cur: duckdb.DuckDBPyConnection) -> None:
+    # What the last full integrity scan measured as normal, per rule (and per topic and kind
+    # for the kind rule): scans of recent events hold new events to it instead of
+    # measuring the whole log again.
+    cur.execute(
+        """
+        CREATE TABLE integrity_baselines (
+            rule      VARCHAR NOT NULL,
+            topic     VARCHAR,              -- the kind rule only
+            kind_id   VARCHAR,              -- the kind rule only
+            median    DOUBLE NOT NULL,
+            threshold DOUBLE NOT NULL
+        )
+        """
+    )
+
+
+def _014_link_secret(cur: duckdb.DuckDBPyConnection) -> None:
+    # The key the Export page signs its download links with (download_links.py).
+    cur.execute("INSERT INTO meta VALUES ('link_secret', ?)", [secrets.token_hex(32)])
+
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("001_core_tables", _001_core_tables),
     ("002_default_reaction_kinds", _002_default_reaction_kinds),
@@ -326,6 +356,9 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("009_integrity", _009_integrity),
     ("010_views", _010_views),
     ("011_reaction_counts", _011_reaction_counts),
+    ("012_view_networks", _012_view_networks),
+    ("013_integrity_baselines", _013_integrity_baselines),
+    ("014_link_secret", _014_link_secret),
 )
 
 
@@ -595,3 +628,13 @@ def apply_migrations(con: duckdb.DuckDBPyConnection, *, up_to: str | None = None
         if name == up_to:
             break
     return applied
+
+
+def insert_arrow(cur: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> None:
+    """INSERT every row of an Arrow table, columns matched by name. `table` is one of ours."""
+    cur.register("_incoming", data)
+    try:
+        columns = ", ".join(f'"{name}"' for name in data.column_names)
+        cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _incoming")
+    finally:
+        cur.unregister("_incoming")

@@ -13,11 +13,10 @@ not move the bar and an ordinary busy reader stays under it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import duckdb
 import pandas as pd
-
-from reactions.store import Store
 
 MAD_SCALE = 1.4826  # MAD -> standard deviation for normal data
 SPREAD = 10  # how many scaled MADs above the median is "far above normal"
@@ -66,34 +65,6 @@ RULES = (  # the most specific first: an event belongs to the first rule that fl
 )
 
 
-def _hot_sql(rule: Rule) -> str:
-    """Events whose density — how many events share the rule's partition within the window
-    around them — is far above normal, with the threshold and the median. All in SQL, so
-    only the few hot events leave the database. Rules are ours: nothing here is input."""
-    not_null = " AND ".join(f"{c.strip()} IS NOT NULL" for c in rule.partition.split(","))
-    return f"""
-        WITH d AS MATERIALIZED (
-            SELECT event_id, article_id, reader_hash, network_hash, kind_id, action,
-                   occurred_at,
-                   count(*) OVER (
-                       PARTITION BY {rule.partition} ORDER BY occurred_at
-                       RANGE BETWEEN INTERVAL {rule.window_minutes} MINUTE PRECEDING
-                                 AND INTERVAL {rule.window_minutes} MINUTE FOLLOWING
-                   ) AS density
-            FROM reaction_events
-            WHERE action IN ({rule.actions}) AND {not_null}
-        ),
-        typical AS (SELECT median(density) AS median FROM d),
-        spread AS (SELECT median(abs(density - median)) AS mad FROM d, typical),
-        bar AS (
-            SELECT median, greatest({rule.floor}, median + {SPREAD * MAD_SCALE} * mad) AS threshold
-            FROM typical, spread
-        )
-        SELECT d.*, bar.threshold, bar.median FROM d, bar WHERE d.density >= bar.threshold
-        ORDER BY d.event_id
-    """
-
-
 # Bursts of one kind on one article, whoever sends them: the kind's density around each add
 # against the same topic's usual density for that kind, and only where that kind is nearly
 # all of the article's reactions in the window (a story going viral brings every kind).
@@ -106,67 +77,186 @@ KIND_BURST = Rule(
     "reactions of one kind on one article in its topic",
 )
 ONE_KIND_SHARE = 0.8
+# Every rule in the order events are claimed: an event belongs to the first that flags it.
+ALL_RULES = (*RULES, KIND_BURST)
+# A scan of recent events reads this far before the first new one: a new event's density
+# counts neighbours up to a window away on either side.
+CONTEXT_MINUTES = 2 * max(rule.window_minutes for rule in ALL_RULES)
 
-_KIND_BURST_SQL = f"""
-    WITH d AS MATERIALIZED (
-        SELECT e.event_id, e.article_id, e.reader_hash, e.network_hash, e.kind_id, e.action,
-               e.occurred_at, a.topic,
-               count(*) OVER (
-                   PARTITION BY e.article_id, e.kind_id ORDER BY e.occurred_at
-                   RANGE BETWEEN INTERVAL 5 MINUTE PRECEDING AND INTERVAL 5 MINUTE FOLLOWING
-               ) AS density,
-               count(*) OVER (
-                   PARTITION BY e.article_id ORDER BY e.occurred_at
-                   RANGE BETWEEN INTERVAL 5 MINUTE PRECEDING AND INTERVAL 5 MINUTE FOLLOWING
-               ) AS everything
-        FROM reaction_events e JOIN articles a USING (article_id)
-        WHERE e.action = 'add'
-    ),
-    typical AS (
-        SELECT topic, kind_id, median(density) AS median FROM d GROUP BY ALL
-    ),
-    spread AS (
-        SELECT topic, kind_id, median(abs(d.density - t.median)) AS mad
-        FROM d JOIN typical t USING (topic, kind_id) GROUP BY ALL
-    ),
-    bar AS (
-        SELECT topic, kind_id, median,
-               greatest({KIND_BURST.floor}, median + {SPREAD * MAD_SCALE} * mad) AS threshold
-        FROM typical JOIN spread USING (topic, kind_id)
+
+def _densities_sql(rule: Rule, *, since: bool) -> str:
+    """The CTE `d`: each event the rule looks at with its density — how many events share
+    the rule's partition within ±window of it — and the key of the bar it is held to
+    (bar_topic, bar_kind: the topic and kind for the kind rule, whose normal pace differs by
+    both; NULL for the others). The kind rule also counts every kind on the article then
+    (`everything`). With `since`, only events from a bound time on. Rules are ours: nothing
+    here is input."""
+    w = rule.window_minutes
+    window = (
+        f"ORDER BY e.occurred_at RANGE BETWEEN INTERVAL {w} MINUTE PRECEDING "
+        f"AND INTERVAL {w} MINUTE FOLLOWING"
     )
-    SELECT d.* EXCLUDE (topic, everything), bar.threshold, bar.median
-    FROM d JOIN bar USING (topic, kind_id)
-    WHERE d.density >= bar.threshold AND d.density >= {ONE_KIND_SHARE} * d.everything
-    ORDER BY d.event_id
-"""
+    recent = "AND e.occurred_at >= ?" if since else ""
+    if rule is KIND_BURST:
+        keyed = "a.topic AS bar_topic, e.kind_id AS bar_kind"
+        everything = f"count(*) OVER (PARTITION BY e.article_id {window})"
+        source = "reaction_events e JOIN articles a USING (article_id)"
+        not_null = "TRUE"
+    else:
+        keyed = "NULL::VARCHAR AS bar_topic, NULL::VARCHAR AS bar_kind"
+        everything = "0"
+        source = "reaction_events e"
+        not_null = " AND ".join(f"e.{c} IS NOT NULL" for c in rule.keys)
+    partition = ", ".join(f"e.{c}" for c in rule.keys)
+    return f"""
+        d AS MATERIALIZED (
+            SELECT e.event_id, e.article_id, e.reader_hash, e.network_hash, e.kind_id,
+                   e.action, e.occurred_at,
+                   count(*) OVER (PARTITION BY {partition} {window}) AS density,
+                   {everything} AS everything, {keyed}
+            FROM {source}
+            WHERE e.action IN ({rule.actions}) AND {not_null} {recent}
+        )"""
+
+
+# An event's bar is the one with its key (NULL keys match: one bar for a whole rule).
+_SAME_BAR = (
+    "b.bar_topic IS NOT DISTINCT FROM d.bar_topic AND b.bar_kind IS NOT DISTINCT FROM d.bar_kind"
+)
+
+
+def _hot(rule: Rule, threshold: str) -> str:
+    """Which events of `d` are hot against their bar's `threshold` (a column); the kind rule
+    only where that kind is nearly all of the article's reactions in the window (a story
+    going viral brings every kind)."""
+    hot = f"d.density >= {threshold}"
+    if rule is KIND_BURST:
+        hot += f" AND d.density >= {ONE_KIND_SHARE} * d.everything"
+    return hot
+
+
+def _full_sql(rule: Rule) -> str:
+    """Every hot event of the whole log and, as rows without an event, the rule's bars:
+    "far above normal" is the larger of the rule's floor and the median plus SPREAD scaled
+    MADs of the density. One statement, so the densities — the costly part — are computed
+    once."""
+    return f"""
+        WITH {_densities_sql(rule, since=False)},
+        typical AS (SELECT bar_topic, bar_kind, median(density) AS median FROM d GROUP BY ALL),
+        bar AS (
+            SELECT b.bar_topic, b.bar_kind, b.median,
+                   greatest({rule.floor},
+                            b.median + {SPREAD * MAD_SCALE} * median(abs(d.density - b.median)))
+                       AS threshold
+            FROM d JOIN typical b ON {_SAME_BAR} GROUP BY b.bar_topic, b.bar_kind, b.median
+        )
+        SELECT d.* EXCLUDE (everything), b.threshold, b.median
+        FROM d JOIN bar b ON {_SAME_BAR} WHERE {_hot(rule, "b.threshold")}
+        UNION ALL
+        SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, bar_topic, bar_kind,
+               threshold, median
+        FROM bar
+        ORDER BY event_id NULLS FIRST
+    """
+
+
+def _recent_sql(rule: Rule) -> str:
+    """Hot events from a bound time on (params: the context's start, the rule, the
+    candidates' start), held to the bars the last full scan stored; a topic or kind that
+    scan never saw gets the rule's floor."""
+    return f"""
+        WITH {_densities_sql(rule, since=True)},
+        stored AS (
+            SELECT topic AS bar_topic, kind_id AS bar_kind, median, threshold
+            FROM integrity_baselines WHERE rule = ?
+        ),
+        held AS (
+            SELECT d.*, coalesce(b.threshold, {rule.floor}) AS threshold,
+                   coalesce(b.median, 0) AS median
+            FROM d LEFT JOIN stored b ON {_SAME_BAR}
+        )
+        SELECT d.* EXCLUDE (everything) FROM held d
+        WHERE d.occurred_at >= ? AND {_hot(rule, "d.threshold")}
+        ORDER BY d.event_id
+    """
+
+
+@dataclass(frozen=True)
+class Detection:
+    flags: pd.DataFrame  # see `detect`
+    flagged: pd.DataFrame  # event_id, flag_id
+    baselines: pd.DataFrame  # rule, topic, kind_id, median, threshold (full scans only)
 
 
 def detect(cur: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(flags, flagged events). flags: flag_id, rule, article_id (None across articles),
-    subject (the network or reader hash), first_at, last_at, events, readers, kind (the most
-    common), severity, threshold, reason. flagged events: event_id, flag_id — an event belongs
-    to the first rule that flags it, in RULES order."""
+    """(flags, flagged events) over the whole log. flags: flag_id, rule, article_id (None
+    across articles), subject (the network or reader hash), first_at, last_at, events,
+    readers, kind (the most common), severity, threshold, reason. flagged events: event_id,
+    flag_id — an event belongs to the first rule that flags it, in ALL_RULES order."""
+    found = detect_all(cur)
+    return found.flags, found.flagged
+
+
+def detect_all(cur: duckdb.DuckDBPyConnection) -> Detection:
+    """`detect`, with the bars each rule measured (what scans of recent events compare to)."""
+    hot: dict[Rule, pd.DataFrame] = {}
+    bars: list[pd.DataFrame] = []
+    for rule in ALL_RULES:
+        rows = cur.execute(_full_sql(rule)).df()
+        is_bar = rows["event_id"].isna()
+        bar = rows.loc[is_bar, ["bar_topic", "bar_kind", "median", "threshold"]]
+        bars.append(bar.rename(columns={"bar_topic": "topic", "bar_kind": "kind_id"}))
+        bars[-1].insert(0, "rule", rule.name)
+        hot[rule] = rows[~is_bar].astype({"event_id": "int64"})
+    flags, flagged = group_flags(hot, taken=pd.Index([], dtype="int64"))
+    return Detection(flags, flagged, pd.concat(bars, ignore_index=True))
+
+
+def detect_recent(
+    cur: duckdb.DuckDBPyConnection, since: datetime, taken: pd.Index
+) -> dict[Rule, pd.DataFrame]:
+    """Per rule, the hot events that happened from `since` on and no flag holds yet (`taken`),
+    against the stored bars: a scan of recent events reads only them and their context."""
+    context = since - timedelta(minutes=CONTEXT_MINUTES)
+    hot: dict[Rule, pd.DataFrame] = {}
+    for rule in ALL_RULES:
+        rows = cur.execute(_recent_sql(rule), [context, rule.name, since]).df()
+        hot[rule] = rows[~rows["event_id"].isin(taken)]
+        taken = taken.union(pd.Index(hot[rule]["event_id"]))
+    return hot
+
+
+def group_flags(
+    hot: dict[Rule, pd.DataFrame], taken: pd.Index
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Hot events per rule → (flags, flagged events): one flag per rule and key (reader,
+    network, or article and kind); an event goes to the first rule that claims it."""
     flags: list[pd.DataFrame] = []
     events: list[pd.DataFrame] = []
-    taken = pd.Index([], dtype="int64")
-    for rule in (*RULES, KIND_BURST):
-        sql = _KIND_BURST_SQL if rule is KIND_BURST else _hot_sql(rule)
-        hot = cur.execute(sql).df()
-        hot = hot[~hot["event_id"].isin(taken)]
-        if hot.empty:
+    for rule in ALL_RULES:
+        rows = hot.get(rule)
+        if rows is None:
             continue
-        for key, group in hot.groupby(rule.keys, sort=True):
+        rows = rows[~rows["event_id"].isin(taken)]
+        if rows.empty:
+            continue
+        for key, group in rows.groupby(rule.keys, sort=True):
             # stable across scans while the burst lasts: its rule, subject and first event
             flag_id = f"{rule.name[:6]}-{int(group['event_id'].min())}"
-            flags.append(_flag(rule, flag_id, key, group))
+            flags.append(flag_row(rule, flag_id, key, group))
             events.append(pd.DataFrame({"event_id": group["event_id"], "flag_id": flag_id}))
-        taken = taken.union(pd.Index(hot["event_id"]))
+        taken = taken.union(pd.Index(rows["event_id"]))
     if not flags:
-        return _empty_flags(), pd.DataFrame({"event_id": [], "flag_id": []})
+        return _empty_flags(), pd.DataFrame({"event_id": [], "flag_id": []}, dtype="object")
     return pd.concat(flags, ignore_index=True), pd.concat(events, ignore_index=True)
 
 
-def _flag(rule: Rule, flag_id: str, key: object, group: pd.DataFrame) -> pd.DataFrame:
+RULE_BY_NAME = {rule.name: rule for rule in ALL_RULES}
+
+
+def flag_row(rule: Rule, flag_id: str, key: object, group: pd.DataFrame) -> pd.DataFrame:
+    """One flag from its events (event_id, article_id, reader_hash, kind_id, occurred_at,
+    density, threshold, median)."""
     values = dict(zip(rule.keys, key if isinstance(key, tuple) else (key,), strict=True))
     threshold, median = float(group["threshold"].iloc[0]), float(group["median"].iloc[0])
     first, last = group["occurred_at"].min(), group["occurred_at"].max()
@@ -259,14 +349,6 @@ def quality(cur: duckdb.DuckDBPyConnection, flagged: pd.DataFrame) -> Quality:
     finally:
         cur.unregister("_flagged")
     return Quality(int(planted), int(found), int(organic), int(wrong))
-
-
-def scan(store: Store) -> pd.DataFrame:
-    """Detect over the whole log and store the result (replacing the last scan's flags;
-    editors' decisions stay, attached to the stable flag ids). Returns the flags."""
-    flags, flagged = detect(store.cursor())
-    store.replace_flags(flags, flagged)
-    return flags
 
 
 def flags_with_status(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:

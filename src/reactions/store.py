@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import numpy as np
@@ -25,8 +25,8 @@ from reactions.clock import utc_now
 from reactions.db import (
     connect,
     index_current_reactions,
+    insert_arrow,
     rebuild_current_reactions,
-    rebuild_reaction_counts,
     rebuild_view_counts,
     scalar,
     transaction,
@@ -46,8 +46,15 @@ from reactions.taps import (
     write_batch,
 )
 from reactions.tokens import NewToken, check_name, new_token
-from reactions.views import View, ViewOutcome, ViewTables, write_views
+from reactions.views import (
+    SYNTHETIC_VIEW_COLUMNS,
+    View,
+    ViewOutcome,
+    ViewTables,
+    write_views,
+)
 
+T = TypeVar("T")
 _APPEND_CHUNK = 1_000_000
 # Reader and network hashes keep 72 bits: 12 base64url characters, which DuckDB stores inline
 # (strings up to 12 bytes), so joins, group-bys and the reader index avoid heap strings.
@@ -176,10 +183,16 @@ class Store:
         return self._writer.submit(Tap(article_id, reader_id, kind, source, network))
 
     async def record_reaction_async(
-        self, article_id: str, reader_id: str, kind: str, *, source: str = "api"
+        self,
+        article_id: str,
+        reader_id: str,
+        kind: str,
+        *,
+        source: str = "api",
+        network: str | None = None,
     ) -> TapOutcome:
         """`record_reaction` for the server's event loop: awaits the commit, blocks nothing."""
-        return await self._writer.submit_async(Tap(article_id, reader_id, kind, source))
+        return await self._writer.submit_async(Tap(article_id, reader_id, kind, source, network))
 
     def record_taps(self, taps: Sequence[Tap]) -> list[TapOutcome]:
         """Apply taps in order in one transaction; one bad tap rejects them all."""
@@ -203,16 +216,30 @@ class Store:
 
     # --- views of the reaction bar ---------------------------------------------------
 
-    def record_view(self, article_id: str, reader_id: str, *, source: str = "widget") -> bool:
+    def record_view(
+        self,
+        article_id: str,
+        reader_id: str,
+        *,
+        source: str = "widget",
+        network: str | None = None,
+    ) -> bool:
         """The reaction bar was shown to this reader: counted unless it already was today
         (returns whether it was). Raises the view's own error, if any."""
-        return self._view_writer.submit(View(article_id, reader_id, source)).counted
+        view = View(article_id, reader_id, source, network=network)
+        return self._view_writer.submit(view).counted
 
     async def record_view_async(
-        self, article_id: str, reader_id: str, *, source: str = "api"
+        self,
+        article_id: str,
+        reader_id: str,
+        *,
+        source: str = "api",
+        network: str | None = None,
     ) -> ViewOutcome:
         """`record_view` for the server's event loop."""
-        return await self._view_writer.submit_async(View(article_id, reader_id, source))
+        view = View(article_id, reader_id, source, network=network)
+        return await self._view_writer.submit_async(view)
 
     def record_views(self, views: Sequence[View]) -> list[ViewOutcome]:
         """Write views in order in one transaction (tests and imports give their times);
@@ -296,14 +323,14 @@ class Store:
             )
             # Chunks inside the one transaction: progress to report, still all-or-nothing.
             for offset in range(0, max(len(table), 1), _APPEND_CHUNK):
-                _insert_arrow(cur, "reaction_events", table.slice(offset, _APPEND_CHUNK))
+                insert_arrow(cur, "reaction_events", table.slice(offset, _APPEND_CHUNK))
                 if progress:
                     progress(min(offset + _APPEND_CHUNK, len(table)) / max(len(table), 1) * 0.8)
             if labels is not None:
                 marked = pd.DataFrame(
                     {"event_id": np.arange(start, start + len(labels)), "label": labels}
                 ).dropna()
-                _insert_arrow(
+                insert_arrow(
                     cur, "synthetic_labels", pa.Table.from_pandas(marked, preserve_index=False)
                 )
             if rebuild:
@@ -320,13 +347,14 @@ class Store:
         *,
         progress: Callable[[float], None] | None = None,
     ) -> int:
-        """Append the view rows each query selects (columns as `views.VIEW_COLUMNS`; the
+        """Append the view rows each query selects (columns as `SYNTHETIC_VIEW_COLUMNS`; the
         synthetic generator makes tens of millions this way, inside DuckDB), then rebuild
         their rollup — all in one transaction. Returns how many rows were appended."""
+        columns = ", ".join(SYNTHETIC_VIEW_COLUMNS)
         with self._writing() as cur:
             before = int(scalar(cur, "SELECT count(*) FROM view_events"))
             for done, (select_sql, params) in enumerate(queries, start=1):
-                cur.execute(f"INSERT INTO view_events {select_sql}", list(params))
+                cur.execute(f"INSERT INTO view_events ({columns}) {select_sql}", list(params))
                 if progress:
                     progress(done / len(queries) * 0.9)
             rebuild_view_counts(cur)
@@ -474,41 +502,24 @@ class Store:
                 [(i, k) for i, k in enumerate(order)],
             )
 
-    # --- integrity ---------------------------------------------------------------------
-
-    def replace_flags(self, flags: pd.DataFrame, flagged: pd.DataFrame) -> None:
-        """A scan's result replaces the previous one (flags are derived); decisions stay."""
-        with self._writing() as cur:
-            cur.execute("DELETE FROM flagged_events")
-            cur.execute("DELETE FROM integrity_flags")
-            if not flags.empty:
-                rows = flags.drop(columns=["threshold"]).assign(scanned_at=utc_now())
-                _insert_arrow(
-                    cur, "integrity_flags", pa.Table.from_pandas(rows, preserve_index=False)
-                )
-                _insert_arrow(
-                    cur, "flagged_events", pa.Table.from_pandas(flagged, preserve_index=False)
-                )
-            rebuild_reaction_counts(cur)  # its `excluded` column follows the flags
-
-    def decide(self, flag_id: str, decision: str, who: str, why: str) -> None:
-        """Record an editor's decision on a flag: 'confirm' keeps its events out of the
-        cleaned figures, 'dismiss' counts them again. Decisions are kept, never edited."""
-        if decision not in ("confirm", "dismiss"):
-            raise InvalidInput("a decision is 'confirm' or 'dismiss'")
-        why = " ".join(why.split())
-        if not why or len(why) > 500:
-            raise InvalidInput("say why, in at most 500 characters")
-        with self._writing() as cur:
-            if not cur.execute(
-                "SELECT 1 FROM integrity_flags WHERE flag_id = ?", [flag_id]
-            ).fetchall():
-                raise InvalidInput(f"no flag {flag_id[:40]!r}; scan first")
-            cur.execute(
-                "INSERT INTO integrity_decisions VALUES (?, ?, ?, ?, ?)",
-                [utc_now(), flag_id, decision, who[:200] or "unknown", why],
-            )
-            rebuild_reaction_counts(cur)  # a decision moves the flag's reactions in or out
+    def write(
+        self, change: Callable[[duckdb.DuckDBPyConnection], T], *, flags_only: bool = False
+    ) -> T:
+        """Run `change` on the one write connection, under the write lock, in a transaction,
+        with every acknowledged tap settled first — the one way to write outside the tap and
+        view paths (datasette's `execute_write_fn`). Afterwards the writer's memory is read
+        afresh; `flags_only` says the change touched integrity flags and nothing the tap
+        path keeps, so only the excluded events are."""
+        with self._lock:
+            cur = self.cursor()
+            try:
+                with transaction(cur):
+                    return change(cur)
+            finally:
+                if flags_only:
+                    self._state.excluded = None
+                else:
+                    self._state.forget()
 
     @contextmanager
     def _writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -521,13 +532,3 @@ class Store:
                     yield cur
             finally:
                 self._state.forget()
-
-
-def _insert_arrow(cur: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> None:
-    """INSERT every row of an Arrow table, columns matched by name. `table` is one of ours."""
-    cur.register("_incoming", data)
-    try:
-        columns = ", ".join(f'"{name}"' for name in data.column_names)
-        cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _incoming")
-    finally:
-        cur.unregister("_incoming")

@@ -28,7 +28,9 @@ from reactions.db import quarter_hour, transaction
 from reactions.errors import InvalidInput, ReactionsError, UnknownArticle
 from reactions.taps import EVENT_SOURCES, WriterState, validate_id
 
-VIEW_COLUMNS = ("viewed_at", "article_id", "reader_hash", "source")
+VIEW_COLUMNS = ("viewed_at", "article_id", "reader_hash", "source", "network_hash")
+# What the generator's INSERT … SELECT gives (synthetic views carry no network)
+SYNTHETIC_VIEW_COLUMNS = VIEW_COLUMNS[:4]
 VIEW_COUNT_COLUMNS = ("article_id", "bucket", "hours_since_publish", "views")
 
 
@@ -56,6 +58,7 @@ class View:
     reader_id: str  # the raw client id or fingerprint; only its salted hash is stored
     source: str = "api"
     at: datetime | None = None  # naive UTC; now when omitted
+    network: str | None = None  # raw network key (identity.network_identity); stored hashed
 
     def check_shape(self) -> None:
         validate_id(self.article_id, "article id")
@@ -103,7 +106,7 @@ def write_views(
     if all_or_nothing and first_error is not None:
         raise first_error
     results: list[ViewOutcome | ReactionsError] = []
-    rows: list[tuple[datetime, str, str, str]] = []
+    rows: list[tuple[datetime, str, str, str, str | None]] = []
     fresh: set[tuple[date, int]] = set()  # counted in this batch
     for view, problem in zip(views, errors, strict=True):
         if problem is not None:
@@ -115,7 +118,8 @@ def write_views(
         counted = key not in viewed_on(cur, state, at.date()) and (at.date(), key) not in fresh
         if counted:
             fresh.add((at.date(), key))
-            rows.append((at, view.article_id, reader_hash, view.source))
+            network = hash_reader(f"net:{view.network}") if view.network else None
+            rows.append((at, view.article_id, reader_hash, view.source, network))
         results.append(ViewOutcome(view.article_id, counted))
     if rows:
         _append(tables, state, rows)
@@ -136,12 +140,14 @@ def _error_for(view: View, state: WriterState) -> ReactionsError | None:
 
 
 def _append(
-    tables: ViewTables, state: WriterState, rows: list[tuple[datetime, str, str, str]]
+    tables: ViewTables,
+    state: WriterState,
+    rows: list[tuple[datetime, str, str, str, str | None]],
 ) -> None:
     assert state.articles is not None
     cells = Counter(
         (article, quarter_hour(at), hours_since(at, state.articles[article]))
-        for at, article, _, _ in rows
+        for at, article, *_ in rows
     )
     try:
         with transaction(tables.cur):

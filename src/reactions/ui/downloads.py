@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from reactions.download_links import link_secret, signed_url
 from reactions.export import bundle, export_dataset, export_frame, file_name
 from reactions.filters import Filters
 from reactions.ui.resources import get_store
@@ -39,6 +40,11 @@ def dataset_button(
     label: str, dataset: str, f: Filters, *, key: str, fmt: str = "csv", with_manifest: bool = False
 ) -> None:
     shape = "zip" if with_manifest else fmt
+    if dataset == "events":
+        # Raw events can be gigabytes: a download button would hold them in this process's
+        # memory. The link streams them from the export route (a temporary file), signed.
+        st.link_button(label, download_url(dataset, f, shape), icon=":material/download:")
+        return
     st.download_button(
         label,
         data=lambda: dataset_bytes(dataset, f, fmt, with_manifest=with_manifest),
@@ -48,6 +54,13 @@ def dataset_button(
         icon=":material/download:",
         on_click="ignore",
     )
+
+
+def download_url(dataset: str, f: Filters, shape: str) -> str:
+    """The export route's URL for this dataset and view, with a ticket valid for a few
+    minutes (download_links)."""
+    secret = link_secret(get_store().cursor())
+    return signed_url(secret, f"/api/v1/export/{dataset}.{shape}", f.to_query())
 
 
 def table_button(label: str, frame: Callable[[], pd.DataFrame], name: str, *, key: str) -> None:

@@ -18,8 +18,9 @@ from reactions.ui.downloads import dataset_button
 DESCRIPTIONS = {
     "events": "Raw reaction events in the range: every add and remove, with the article, "
     "the time in UTC and in your timezone, and the hashed reader.",
-    "articles": "One row per article with standing reactions in the range: counts, true "
-    "shares with 95 % intervals, net sentiment, and the previous period.",
+    "articles": "One row per article published, viewed or reacted to in the range (zeros "
+    "where nobody reacted): counts, views and the reaction rate, true shares with 95 % "
+    "intervals, net sentiment, and the previous period.",
     "timeseries": "One row per interval bucket and kind (the mix chart, zero-filled), with "
     "the previous period's value beside it.",
 }
@@ -47,7 +48,10 @@ def render() -> None:
         with_manifest=with_manifest,
     )
     if dataset == "events":
-        st.caption("Large raw exports are faster from the CLI or the API (streamed to disk).")
+        st.caption(
+            "Raw events stream from the server as a file, never held in memory; the link "
+            "works for 15 minutes."
+        )
     st.subheader("Columns")
     columns = columns_for(ctx.cur, str(dataset), ctx.filters)
     st.dataframe(
@@ -63,28 +67,26 @@ def render() -> None:
 
 
 def cli_command(dataset: str, f: Filters, fmt: str) -> str:
+    """The CLI's options are the URL's parameters by name, so the command is the same query
+    as `api_command`'s — the same bytes (tests/test_exports.py runs both)."""
     parts = ["reactions", "export", dataset]
-    if f.preset == "custom" and f.start and f.end:
-        parts += ["--from", str(f.start), "--to", str(f.end)]
-    else:
-        parts += ["--range", f.preset]
-    for option, values in (
-        ("--topic", f.topics),
-        ("--author", f.authors),
-        ("--tag", f.tags),
-        ("--kind", f.kinds),
-    ):
+    for key, values in _explicit_query(f).items():
         for value in values:
-            parts += [option, value]
-    if f.search:
-        parts += ["--q", f.search]
-    parts += ["--interval", f.interval, "--tz", f.tz, "--format", fmt, "-o", f"{dataset}.{fmt}"]
+            parts += [f"--{key}", value]
+    parts += ["--format", fmt, "-o", f"{dataset}.{fmt}"]
     return shlex.join(parts)
 
 
 def api_command(dataset: str, f: Filters, fmt: str, host: str) -> str:
-    query = {**f.to_query()}
-    if f.preset != "custom":
-        query["range"] = [f.preset]  # explicit: the API's default range is the dashboard's
-    url = f"http://{host}/api/v1/export/{dataset}.{fmt}?{urlencode(query, doseq=True)}"
+    url = f"http://{host}/api/v1/export/{dataset}.{fmt}?{urlencode(_explicit_query(f), doseq=True)}"
     return f'curl -H "Authorization: Bearer $REACTIONS_TOKEN" -o {dataset}.{fmt} {shlex.quote(url)}'
+
+
+def _explicit_query(f: Filters) -> dict[str, list[str]]:
+    """The view's URL query with its range and interval spelled out, so a command pasted
+    months later still names the view it was copied from."""
+    query = f.to_query()
+    if f.preset != "custom":
+        query["range"] = [f.preset]
+    query["interval"] = [f.interval]
+    return query

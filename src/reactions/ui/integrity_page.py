@@ -8,7 +8,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from reactions import charts, dashboard
+from reactions import charts, dashboard, integrity_flags
 from reactions.config import Settings
 from reactions.errors import ReactionsError
 from reactions.export import file_name
@@ -17,8 +17,8 @@ from reactions.integrity import (
     exclusion_log,
     flag_events,
     flags_with_status,
-    scan,
 )
+from reactions.integrity_scans import scan
 from reactions.ui import data
 from reactions.ui.context import PageContext, page_context, page_header
 from reactions.ui.downloads import table_button
@@ -143,7 +143,7 @@ def decide(flag_id: str) -> None:
                 st.user.get("email") if settings.auth_configured and st.user.is_logged_in else None
             ) or "an editor on this machine"
             try:
-                get_store().decide(flag_id, str(decision), str(who), why)
+                integrity_flags.decide(get_store(), flag_id, str(decision), str(who), why)
             except ReactionsError as exc:
                 st.error(str(exc))
                 return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -10,6 +11,7 @@ import streamlit as st
 
 from reactions import charts, dashboard
 from reactions.alerts import AlertRule
+from reactions.buckets import bucket_grid
 from reactions.config import Settings
 from reactions.stats import (
     FEW_REACTIONS,
@@ -28,6 +30,52 @@ TOTAL = "total"
 RATE = "rate"
 
 
+@dataclass(frozen=True)
+class Tile:
+    label: str
+    field: str  # of dashboard.Kpis
+    help: str | None = None
+
+    def text(self, value: Any) -> str:
+        if self.field == "net_sentiment":
+            return sentiment(value)
+        if self.field == "rate":
+            return rate_text(value)
+        return f"{value:,}"
+
+
+KPI_TILES = (
+    Tile("Reactions", "reactions"),
+    Tile("Reacting readers", "readers"),
+    Tile(
+        "Articles reacted to",
+        "articles",
+        "Articles with at least one standing reaction added in the range.",
+    ),
+    Tile(
+        "Articles viewed",
+        "articles_viewed",
+        "Articles whose reaction bar was shown in the range, reacted to or not.",
+    ),
+    Tile(
+        "Net sentiment",
+        "net_sentiment",
+        "Mean sentiment of the reactions: +1 all positive kinds, −1 all negative.",
+    ),
+    Tile(
+        "Views",
+        "views",
+        "Times the reaction bar was shown to a reader (once per reader, article and day).",
+    ),
+    Tile(
+        "Reactions per 100 views",
+        "rate",
+        "The reaction rate: reactions in this view per 100 views of the bar on the same "
+        "articles in the same range. It tells strong feeling from big traffic.",
+    ),
+)
+
+
 def render() -> None:
     ctx = page_context(extra_params=("share", "sort"))
     page_header("Overview", ctx)
@@ -38,45 +86,19 @@ def render() -> None:
 def live(ctx: PageContext) -> None:
     f = ctx.filters
     now, before = data.kpis(ctx.db, f)
-    cols = [*st.columns(3), *st.columns(3)]
-    cols[0].metric(
-        "Reactions",
-        f"{now.reactions:,}",
-        delta(now.reactions, before.reactions if before else None),
-    )
-    cols[1].metric(
-        "Reacting readers",
-        f"{now.readers:,}",
-        delta(now.readers, before.readers if before else None),
-    )
-    cols[2].metric(
-        "Articles reacted to",
-        f"{now.articles:,}",
-        delta(now.articles, before.articles if before else None),
-    )
-    cols[3].metric(
-        "Net sentiment",
-        sentiment(now.net_sentiment),
-        delta(now.net_sentiment, before.net_sentiment if before else None, points=True),
-        help="Mean sentiment of the reactions: +1 all positive kinds, −1 all negative.",
-    )
-    cols[4].metric(
-        "Views",
-        f"{now.views:,}",
-        delta(now.views, before.views if before else None),
-        help="Times the reaction bar was shown to a reader (once per reader, article and day).",
-    )
-    cols[5].metric(
-        "Reactions per 100 views",
-        rate_text(now.rate),
-        delta(now.rate, before.rate if before else None),
-        help="The reaction rate: reactions in this view per 100 views of the bar on the same "
-        "articles in the same range. It tells strong feeling from big traffic.",
-    )
+    for col, tile in zip([*st.columns(4), *st.columns(3)], KPI_TILES, strict=True):
+        current = getattr(now, tile.field)
+        earlier = getattr(before, tile.field) if before else None
+        col.metric(
+            tile.label,
+            tile.text(current),
+            delta(current, earlier, points=tile.field == "net_sentiment"),
+            help=tile.help,
+        )
     if before is not None:
         st.caption(f"Changes compare with {f.previous().describe_range()}.")  # type: ignore[union-attr]
-    if now.reactions == 0:
-        st.info("No reactions in this range. Widen the dates or clear a filter.")
+    if now.reactions == 0 and now.views == 0:
+        st.info("No reactions or views in this range. Widen the dates or clear a filter.")
         return
     _mood_alerts(ctx)
     _mix_chart(ctx)
@@ -116,21 +138,26 @@ def _mix_chart(ctx: PageContext) -> None:
         st.query_params["share"] = "1"
     elif "share" in st.query_params:
         del st.query_params["share"]
-    long = data.mix(ctx.db, ctx.filters)
+    f = ctx.filters
+    long = data.mix(ctx.db, f)
+    views = data.views_over_time(ctx.db, f)
+    grid = bucket_grid(f, [long["bucket"], views["bucket"]])
     st.plotly_chart(
-        charts.mix_over_time(
-            long, ctx.style, share=share, interval=ctx.filters.interval, tz=ctx.filters.tz
-        ),
+        charts.mix_over_time(long, ctx.style, share=share, interval=f.interval, tz=f.tz, grid=grid),
         width="stretch",
     )
-    dataset_button("This chart's data (CSV)", "timeseries", ctx.filters, key="download_mix")
-    views = data.views_over_time(ctx.db, ctx.filters)
+    if f.start is None and len(grid):
+        st.caption(
+            f"All time starts at {grid[0]:%b %d, %Y}, the first {f.interval} with reactions "
+            "or views; every empty " + f"{f.interval} after it counts as zero."
+        )
+    dataset_button("This chart's data (CSV)", "timeseries", f, key="download_mix")
     if views.empty:
         st.caption("No views of the reaction bar recorded in this range: no rate to show.")
         return
-    per_bucket = dashboard.rate_over_time(long, views)
+    per_bucket = dashboard.rate_over_time(long, views, grid)
     st.plotly_chart(
-        charts.rate_over_time(per_bucket, interval=ctx.filters.interval, tz=ctx.filters.tz),
+        charts.rate_over_time(per_bucket, interval=f.interval, tz=f.tz),
         width="stretch",
     )
 
@@ -163,7 +190,7 @@ def _top_table(ctx: PageContext) -> None:
         del st.query_params["sort"]
     table = ranked_articles(data.top(ctx.db, ctx.filters, ctx.style.order), ctx, sort)
     if table.empty:
-        st.info("No articles with reactions in this range.")
+        st.info("No articles published, viewed or reacted to in this range.")
         return
     shown = with_previous(table.head(50), ctx, sort)
     columns: dict[str, Any] = {
@@ -216,7 +243,11 @@ def _top_table(ctx: PageContext) -> None:
         selection_mode="single-row",
         key="top_table",
     )
-    st.caption(f"{len(table):,} articles with reactions; top 50 shown. Select a row to open it.")
+    reacted = int((table[TOTAL] > 0).sum())
+    st.caption(
+        f"{len(table):,} articles published, viewed or reacted to in the range "
+        f"({reacted:,} with reactions); top 50 shown. Select a row to open it."
+    )
     dataset_button(
         f"All {len(table):,} articles (CSV)", "articles", ctx.filters, key="download_articles"
     )

@@ -11,7 +11,7 @@ import streamlit as st
 
 from reactions import dashboard
 from reactions.errors import ReactionsError
-from reactions.identity import reader_identity
+from reactions.identity import network_identity, reader_identity
 from reactions.limits import is_bot
 from reactions.queries import reaction_kinds
 from reactions.store import Store
@@ -49,7 +49,7 @@ def _count_view(store: Store, article_id: str) -> None:
     if article_id in seen or is_bot(agent if isinstance(agent, str) else None):
         return
     try:
-        store.record_view(article_id, _identity(), source="widget")
+        store.record_view(article_id, _identity(), source="widget", network=_network())
     except ReactionsError:
         return  # a lost view must not disturb the reader
     seen.add(article_id)
@@ -79,9 +79,14 @@ def _identity() -> str:
     )
 
 
+def _network() -> str | None:
+    ip = st.context.ip_address
+    return network_identity(ip if isinstance(ip, str) else None)
+
+
 def _tap(store: Store, article_id: str, kind: str) -> None:
     try:
-        store.record_reaction(article_id, _identity(), kind, source="widget")
+        store.record_reaction(article_id, _identity(), kind, source="widget", network=_network())
     except ReactionsError as exc:
         st.session_state.reader_error = str(exc)
         return

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from reactions import charts
+from reactions.buckets import bucket_grid
 from reactions.dashboard import wide_counts
 from reactions.export import file_name
 from reactions.stats import rate_interval
@@ -27,20 +28,29 @@ def render() -> None:
 @st.fragment(run_every=data.REFRESH_SECONDS)
 def live_topics(ctx: PageContext) -> None:
     counts, trend, previous, views = data.topics(ctx.db, ctx.filters)
-    if counts.empty:
-        st.info("No reactions in this range. Widen the dates or clear a filter.")
+    if counts.empty and not views.sum():
+        st.info("No reactions or views in this range. Widen the dates or clear a filter.")
         return
     kinds = list(ctx.style.order)
-    wide = wide_counts(counts, "topic", kinds).sort_values("total", ascending=False)
-    shares = wide[kinds].div(wide["total"], axis=0)
-    st.plotly_chart(charts.topic_heatmap(shares, wide, ctx.style), width="stretch")
-    table_button(
-        "This heatmap's data (CSV)",
-        lambda: topic_shares(wide, shares),
-        file_name("topics", ctx.filters, "csv"),
-        key="download_heatmap",
+    reacted = (
+        wide_counts(counts, "topic", kinds).sort_values("total", ascending=False)
+        if not counts.empty
+        else pd.DataFrame(columns=[*kinds, "total"], dtype="int64")
     )
-    table = topic_table(wide, trend, previous, views, ctx.style)
+    if not reacted.empty:
+        shares = reacted[kinds].div(reacted["total"], axis=0)
+        st.plotly_chart(charts.topic_heatmap(shares, reacted, ctx.style), width="stretch")
+        table_button(
+            "This heatmap's data (CSV)",
+            lambda: topic_shares(reacted, shares),
+            file_name("topics", ctx.filters, "csv"),
+            key="download_heatmap",
+        )
+    # Topics viewed but not reacted to are rows too (rate 0), after those with reactions.
+    unreacted = views.index[(views > 0) & ~views.index.isin(reacted.index)]
+    wide = reacted.reindex([*reacted.index, *sorted(unreacted)], fill_value=0)
+    grid = bucket_grid(ctx.filters, [trend["bucket"]])
+    table = topic_table(wide, trend, previous, views, ctx.style, grid)
     if table["views"].sum():
         st.plotly_chart(charts.topic_rates(table), width="stretch")
     else:
@@ -71,15 +81,22 @@ def topic_table(
     previous: pd.Series,
     views: pd.Series,
     style: charts.KindStyle,
+    grid: pd.DatetimeIndex,
 ) -> pd.DataFrame:
+    """One row per topic; its trend over every bucket of `grid` (an empty one is zero)."""
     kinds = list(style.order)
     seen = views.reindex(wide.index, fill_value=0).to_numpy()
     reactions = wide["total"].to_numpy()
     rate, low, high = rate_interval(reactions, seen)
-    series = trend.pivot_table(
-        index="topic", columns="bucket", values="reactions", aggfunc="sum"
-    ).fillna(0)
-    top_kind = wide[kinds].idxmax(axis=1)
+    series = (
+        trend.pivot_table(index="topic", columns="bucket", values="reactions", aggfunc="sum")
+        .reindex(columns=grid)
+        .fillna(0)
+    )
+    top_kind = [
+        style.names[str(k)] if total else "–"
+        for k, total in zip(wide[kinds].idxmax(axis=1), wide["total"], strict=True)
+    ]
     return pd.DataFrame(
         {
             "topic": wide.index,
@@ -92,8 +109,11 @@ def topic_table(
                 delta(float(t), float(previous.get(topic, 0)) or None)
                 for topic, t in zip(wide.index, wide["total"], strict=True)
             ],
-            "most common": [style.names[str(k)] for k in top_kind],
-            "trend": [series.loc[t].tolist() if t in series.index else [] for t in wide.index],
+            "most common": top_kind,
+            "trend": [
+                series.loc[t].tolist() if t in series.index else [0.0] * len(grid)
+                for t in wide.index
+            ],
         }
     )
 
