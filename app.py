@@ -1,5 +1,5 @@
 """Entry point: `streamlit run app.py` (or `reactions serve`) serves the UI and the API on one
-port. Kept thin: the UI lives in src/reactions/ui, the HTTP routes in reactions.api."""
+port. Kept thin: the UI lives in src/reactions/ui, the HTTP routes in reactions.web."""
 
 import functools
 import sys
@@ -8,11 +8,11 @@ from pathlib import Path
 import streamlit as st
 
 import reactions.ui
-from reactions.api import routes
 from reactions.config import Settings
-from reactions.integrity_scans import ScheduledScans
-from reactions.server_tuning import enable_tcp_nodelay
+from reactions.jobs.integrity_scans import ScheduledScans
 from reactions.ui.resources import get_store
+from reactions.web.api import routes
+from reactions.web.server_tuning import enable_tcp_nodelay
 
 UI_ENTRY = Path(reactions.ui.__file__).with_name("entry.py")
 
@@ -30,6 +30,6 @@ if not settings.auth_configured:
 api_store = functools.cache(lambda: get_store(settings))
 app = st.App(UI_ENTRY, routes=routes(api_store, settings))
 # Integrity scans recent events on its own, so a live burst leaves cleaned figures within
-# minutes with nobody present (reactions.integrity_scans).
+# minutes with nobody present (reactions.jobs.integrity_scans).
 if settings.scan_every_seconds:
     scheduled_scans = ScheduledScans(api_store, settings.scan_every_seconds)

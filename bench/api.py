@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from reactions.store import Store
+from reactions.store.store import Store
 from tools.api_load import Load, post_load
 from tools.live_server import live_server
 

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.api import UNLIMITED, Body
-from reactions.download_links import link_secret, signed_url
-from reactions.identity import reader_identity
-from reactions.store import Store
+from reactions.store.store import Store
+from reactions.web.download_links import link_secret, signed_url
+from reactions.web.identity import reader_identity
 from tools.api_load import Load, post_load
 from tools.live_server import start_server
 

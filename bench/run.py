@@ -25,12 +25,12 @@ import pandas as pd
 
 from bench import api, live, pages
 from reactions.clock import utc_now
-from reactions.db import connect
-from reactions.integrity import Quality, detect, quality
-from reactions.integrity_scans import scan
-from reactions.queries import SIGNED
-from reactions.store import Store
-from reactions.synth import generate, populate
+from reactions.demo.newsroom import generate, populate
+from reactions.jobs.integrity_scans import scan
+from reactions.metrics.integrity import Quality, detect, quality
+from reactions.metrics.queries import SIGNED
+from reactions.store.db import connect
+from reactions.store.store import Store
 
 # The data ends now, as `make run`'s demo does: the pages' relative ranges ("last 7 days")
 # then cover as much data as an editor's would. (A fixed past end left the 7-day Overview

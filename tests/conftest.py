@@ -15,8 +15,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from reactions import clock
-from reactions.store import Store
-from reactions.synth import Newsroom, generate, populate
+from reactions.demo.newsroom import Newsroom, generate, populate
+from reactions.store.store import Store
 
 # A fixed "now" for generated data, so every run of the suite sees the same newsroom.
 DEMO_END = datetime(2026, 11, 20, 12, 0)

@@ -12,8 +12,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from reactions.auth import Role, is_loopback, roles_for
 from reactions.config import Settings
+from reactions.web.auth import Role, is_loopback, roles_for
 
 ENTRY = str(Path(__file__).parents[1] / "src" / "reactions" / "ui" / "entry.py")
 ALL = frozenset(Role)

@@ -13,11 +13,11 @@ import pytest
 import streamlit as st
 
 from reactions.errors import InvalidInput, UnknownKind
-from reactions.export import export_dataset
-from reactions.filters import Filters
-from reactions.kinds import KindChange
-from reactions.queries import reaction_kinds
-from reactions.store import Store
+from reactions.exports.writer import export_dataset
+from reactions.metrics.filters import Filters
+from reactions.metrics.queries import reaction_kinds
+from reactions.store.kinds import KindChange
+from reactions.store.store import Store
 from tests.conftest import run_cli
 from tests.test_dashboard import open_page
 

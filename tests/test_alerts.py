@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import streamlit as st
 
-from reactions.alerts import AlertRule, mood_alerts
 from reactions.clock import utc_now
-from reactions.store import Store
-from reactions.taps import Tap
+from reactions.metrics.alerts import AlertRule, mood_alerts
+from reactions.store.store import Store
+from reactions.store.taps import Tap
 from tests.conftest import make_articles
 from tests.test_dashboard import open_page
 

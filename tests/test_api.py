@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from reactions.db import connect
+from reactions.store.db import connect
 from tests.conftest import app_client
 
 ROOT = Path(__file__).parents[1]
@@ -185,8 +185,8 @@ def test_get_for_an_unknown_article_is_404(client: TestClient) -> None:
 def test_the_ui_and_the_api_share_the_store(client: TestClient) -> None:
     """A tap through the API is what the pages read: one process, one Store. The reader's own
     reaction, by its own hashed id, must be there — not merely some angry reaction."""
-    from reactions.identity import reader_identity
     from reactions.ui.resources import get_store
+    from reactions.web.identity import reader_identity
 
     store = get_store()
     mine = store.hash_reader(reader_identity("shared-check", None, None))
@@ -429,9 +429,9 @@ def test_export_api_gives_the_same_file_as_the_cli_path_with_its_manifest(
 
     import pandas as pd
 
-    from reactions.dashboard import known_values
-    from reactions.export import export_dataset
-    from reactions.filters import strict_filters
+    from reactions.exports.writer import export_dataset
+    from reactions.metrics.dashboard import known_values
+    from reactions.metrics.filters import strict_filters
     from reactions.ui.resources import get_store
 
     query = "from=2026-11-01&to=2026-11-20&topic=Politics&tz=Asia/Kolkata"

@@ -16,9 +16,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reactions.identity import reader_identity
-from reactions.queries import derived_state_mismatches, reaction_count_mismatches
-from reactions.store import Store
+from reactions.metrics.queries import derived_state_mismatches, reaction_count_mismatches
+from reactions.store.store import Store
+from reactions.web.identity import reader_identity
 from tools.api_load import Load, LoadResult, post_load
 from tools.live_server import start_server
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reactions.store import Store
+from reactions.store.store import Store
 from tools.chromium import CHROMIUM, CHROMIUM_ARGS
 from tools.live_server import free_port, live_server, wait_for
 

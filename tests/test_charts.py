@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
-from reactions import charts
-from reactions.db import connect
-from reactions.queries import reaction_kinds
+from reactions.metrics.queries import reaction_kinds
+from reactions.store.db import connect
+from reactions.ui import charts
 
 
 def style(tmp_path: Path) -> charts.KindStyle:

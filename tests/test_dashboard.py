@@ -277,7 +277,7 @@ def test_share_ranking_uses_the_conservative_bound(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """3 angry of 3 must not outrank 60 angry of 80: rank by the interval's low end."""
-    from reactions.store import Store
+    from reactions.store.store import Store
     from tests.conftest import make_articles
 
     db = tmp_path / "rank.duckdb"
@@ -323,7 +323,7 @@ def test_top_table_compares_each_article_with_the_previous_period(
 def test_an_empty_newsroom_gets_explicit_empty_states(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page: str | None, message: str
 ) -> None:
-    from reactions.db import connect
+    from reactions.store.db import connect
 
     db = tmp_path / "empty.duckdb"
     connect(db).close()
@@ -459,8 +459,8 @@ def test_ranking_by_rate_uses_the_conservative_bound(
     any rate that has enough, though its interval's low end (21 %) is higher."""
     from datetime import datetime
 
-    from reactions.store import Store
-    from reactions.views import View as BarView
+    from reactions.store.bar_views import View as BarView
+    from reactions.store.store import Store
     from tests.conftest import make_articles
 
     db = tmp_path / "rate.duckdb"

@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from reactions.db import MIGRATIONS, apply_migrations, connect, scalar
 from reactions.errors import DatabaseError
+from reactions.store.db import MIGRATIONS, apply_migrations, connect, scalar
 
 
 def test_fresh_database_records_every_migration_in_order(tmp_path: Path) -> None:

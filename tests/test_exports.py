@@ -23,13 +23,14 @@ import duckdb
 import pandas as pd
 import pytest
 
-from reactions import copy_out, dashboard
-from reactions.dashboard import known_values
-from reactions.export import export_dataset
-from reactions.filters import Filters, strict_filters
-from reactions.store import Store
-from reactions.taps import Tap
-from reactions.views import View
+from reactions.exports import copy_out
+from reactions.exports.writer import export_dataset
+from reactions.metrics import dashboard
+from reactions.metrics.dashboard import known_values
+from reactions.metrics.filters import Filters, strict_filters
+from reactions.store.bar_views import View
+from reactions.store.store import Store
+from reactions.store.taps import Tap
 from tests import independent
 from tests.conftest import TEST_NOW, app_client, make_articles, run_cli
 from tests.test_dashboard import VIEWS
@@ -471,7 +472,7 @@ def test_bad_export_filters_get_one_line_and_no_file(
 
 
 def test_file_names_say_what_is_inside(demo: Store) -> None:
-    from reactions.export import file_name
+    from reactions.exports.writer import file_name
 
     f = filters_for(demo, VIEWS["one week in Kolkata, two topics"])
     assert (
@@ -510,7 +511,7 @@ def test_export_page_shows_columns_and_the_same_export_from_the_cli_and_the_api(
 ) -> None:
     import streamlit as st
 
-    from reactions.datasets import articles_columns
+    from reactions.exports.datasets import articles_columns
     from tests.test_dashboard import open_page
 
     st.cache_data.clear()
@@ -552,7 +553,7 @@ KINDS = ["like", "dislike", "love", "funny", "angry", "sad", "wow"]
 
 
 def test_a_shown_table_downloads_in_the_same_safe_dialect(store: Store) -> None:
-    from reactions.export import export_frame
+    from reactions.exports.writer import export_frame
 
     shown = pd.DataFrame(
         {"topic": ["=SUM(A1)", "World"], "reactions": [3, 4], "share": [0.5, 0.25]}
@@ -633,7 +634,7 @@ def test_the_export_pages_cli_and_api_commands_make_the_same_bytes(
 
     import streamlit as st
 
-    from reactions.integrity_scans import scan
+    from reactions.jobs.integrity_scans import scan
     from tests.test_dashboard import open_page
     from tools.live_server import live_server
 

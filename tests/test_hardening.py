@@ -21,10 +21,10 @@ from hypothesis import strategies as s
 from starlette.testclient import TestClient
 from streamlit.testing.v1 import AppTest
 
-from reactions.db import connect
 from reactions.errors import ReactionsError
-from reactions.ingest import import_articles
-from reactions.store import Store
+from reactions.store.article_import import import_articles
+from reactions.store.db import connect
+from reactions.store.store import Store
 from tests.test_api import SEED, client, db  # noqa: F401 - the module's app and its database
 from tests.test_dashboard import ENTRY
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from reactions.errors import ImportFileError
-from reactions.ingest import import_articles
-from reactions.store import Store
+from reactions.store.article_import import import_articles
+from reactions.store.store import Store
 from tests.conftest import DATA
 
 

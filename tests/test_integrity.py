@@ -17,15 +17,15 @@ import pandas as pd
 import pytest
 import streamlit as st
 
-from reactions import dashboard
-from reactions.db import connect
-from reactions.export import export_dataset
-from reactions.filters import Filters
-from reactions.integrity import detect, quality
-from reactions.integrity_flags import decide
-from reactions.integrity_scans import scan
-from reactions.store import Store
-from reactions.taps import Tap
+from reactions.exports.writer import export_dataset
+from reactions.jobs.integrity_scans import scan
+from reactions.metrics import dashboard
+from reactions.metrics.filters import Filters
+from reactions.metrics.integrity import detect, quality
+from reactions.store.db import connect
+from reactions.store.integrity_flags import decide
+from reactions.store.store import Store
+from reactions.store.taps import Tap
 from tests import independent
 from tests.conftest import app_client, run_cli
 from tests.test_dashboard import open_page
@@ -197,8 +197,8 @@ def test_a_burst_planted_through_the_http_api_carries_its_network_and_is_flagged
     """150 new reader ids tapping ❤️ on one Sports story within a second, from one address,
     through the real routes: every tap and view carries the same salted network, and a scan
     of recent events flags exactly those taps, which leave the cleaned figures."""
-    from reactions.integrity_scans import scan_recent
-    from reactions.queries import reaction_count_mismatches
+    from reactions.jobs.integrity_scans import scan_recent
+    from reactions.metrics.queries import reaction_count_mismatches
     from reactions.ui.resources import get_store
 
     db = tmp_path / "planted.duckdb"
@@ -249,9 +249,9 @@ def test_a_burst_planted_through_the_http_api_carries_its_network_and_is_flagged
 def test_scans_of_recent_events_grow_an_open_flag_and_leave_a_decided_one(store: Store) -> None:
     """A burst that goes on across two scheduled scans is one flag, grown; once an editor
     has decided on it, more of the same burst is a flag of its own."""
-    from reactions.integrity_flags import decide
-    from reactions.integrity_scans import scan_recent
-    from reactions.queries import reaction_count_mismatches
+    from reactions.jobs.integrity_scans import scan_recent
+    from reactions.metrics.queries import reaction_count_mismatches
+    from reactions.store.integrity_flags import decide
 
     start = datetime(2026, 11, 2, 9, 0)
     calm = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reactions.limits import RateLimiter, is_bot
+from reactions.web.limits import RateLimiter, is_bot
 
 
 def test_sliding_window_allows_the_limit_then_says_how_long_to_wait() -> None:

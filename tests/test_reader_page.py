@@ -11,7 +11,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from reactions.store import Store
+from reactions.store.store import Store
 
 ENTRY = str(Path(__file__).parents[1] / "src" / "reactions" / "ui" / "entry.py")
 SEED = "putin-invites-modi-to-russia-2023-12-28"

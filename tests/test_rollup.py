@@ -14,15 +14,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reactions import dashboard, taps
-from reactions.filters import Filters
-from reactions.integrity_flags import replace_flags
-from reactions.integrity_scans import scan
-from reactions.queries import reaction_count_mismatches, view_count_mismatches
-from reactions.rollup import standing_counts
-from reactions.store import Store
-from reactions.taps import Tap
-from reactions.views import View
+from reactions.jobs.integrity_scans import scan
+from reactions.metrics import dashboard
+from reactions.metrics.filters import Filters
+from reactions.metrics.queries import reaction_count_mismatches, view_count_mismatches
+from reactions.metrics.rollup import standing_counts
+from reactions.store import taps
+from reactions.store.bar_views import View
+from reactions.store.integrity_flags import replace_flags
+from reactions.store.store import Store
+from reactions.store.taps import Tap
 from tests import independent
 from tests.conftest import DEMO_END
 

@@ -15,12 +15,12 @@ import duckdb
 import pandas as pd
 import pytest
 
+from reactions.demo.newsroom import generate, populate
 from reactions.errors import InvalidInput, UnknownArticle, UnknownKind
-from reactions.known_readers import READER_KEY_SQL, KnownReaders, reader_key
-from reactions.queries import derived_state_mismatches, reaction_count_mismatches
-from reactions.store import Store
-from reactions.synth import generate, populate
-from reactions.taps import Tap
+from reactions.metrics.queries import derived_state_mismatches, reaction_count_mismatches
+from reactions.store.known_readers import READER_KEY_SQL, KnownReaders, reader_key
+from reactions.store.store import Store
+from reactions.store.taps import Tap
 from tests.conftest import DEMO_END, event_count, make_articles
 
 KINDS = ("like", "dislike", "love", "funny", "angry", "sad", "wow")
@@ -297,7 +297,7 @@ def test_unsettled_taps_of_a_process_that_died_are_replayed_on_open(tmp_path: Pa
     setup.close()
     script = (
         "import os, sys\n"
-        "from reactions.store import Store\n"
+        "from reactions.store.store import Store\n"
         "s = Store.open(sys.argv[1])\n"
         "for i in range(50):\n"
         "    s.record_reaction('budget-vote', f'reader-{i % 7}', ['like', 'sad'][i % 2])\n"

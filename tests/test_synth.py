@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from reactions.export import export_dataset
-from reactions.filters import Filters
-from reactions.queries import derived_state_mismatches, reaction_count_mismatches
-from reactions.store import Store
-from reactions.synth import Newsroom, generate, load_seed_article, populate
+from reactions.demo.newsroom import Newsroom, generate, load_seed_article, populate
+from reactions.exports.writer import export_dataset
+from reactions.metrics.filters import Filters
+from reactions.metrics.queries import derived_state_mismatches, reaction_count_mismatches
+from reactions.store.store import Store
 from tests.conftest import DEMO_END
 
 

@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from reactions.demo.bar_views import TOPIC_REACTION_RATE
+from reactions.demo.newsroom import Newsroom
 from reactions.errors import InvalidInput, UnknownArticle
-from reactions.queries import view_count_mismatches
-from reactions.store import Store
-from reactions.synth import Newsroom
-from reactions.synth_views import TOPIC_REACTION_RATE
-from reactions.views import View
+from reactions.metrics.queries import view_count_mismatches
+from reactions.store.bar_views import View
+from reactions.store.store import Store
 from tests.conftest import DEMO_END, make_articles, run_cli
 
 
@@ -222,7 +222,7 @@ def test_planted_bot_reactions_come_without_views(demo_db: Path, small_newsroom:
 
 
 def test_the_same_seed_gives_the_same_views(tmp_path: Path) -> None:
-    from reactions.synth import generate, populate
+    from reactions.demo.newsroom import generate, populate
 
     digests = []
     for run in range(2):
@@ -243,8 +243,8 @@ def test_the_same_seed_gives_the_same_views(tmp_path: Path) -> None:
 def test_a_corrected_publication_time_moves_the_views_hours_since_publication(
     store: Store,
 ) -> None:
-    from reactions import dashboard
-    from reactions.filters import Filters
+    from reactions.metrics import dashboard
+    from reactions.metrics.filters import Filters
 
     store.record_views(
         [View("budget-vote", f"r{i}", at=datetime(2026, 11, 1, 10, i)) for i in range(5)]

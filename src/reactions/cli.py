@@ -19,9 +19,9 @@ from tqdm import tqdm
 
 from reactions import __version__
 from reactions.config import ConfigError, Settings
-from reactions.db import applied_migrations, apply_migrations, connect
 from reactions.errors import ReactionsError
-from reactions.store import Store
+from reactions.store.db import applied_migrations, apply_migrations, connect
+from reactions.store.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -182,8 +182,8 @@ def demo(
 ) -> None:
     """Fill the database with a synthetic newsroom: articles, and reactions shaped like
     real reading (publication curves, daily cycle, topic moods, switches, undos, bot bursts)."""
-    from reactions.integrity_scans import scan
-    from reactions.synth import generate, populate
+    from reactions.demo.newsroom import generate, populate
+    from reactions.jobs.integrity_scans import scan
 
     end = _parse_end(end_text)
     with _open_store(db_path) as store:
@@ -241,7 +241,7 @@ def import_articles_command(db_path: Path | None, file: Path, fmt: str | None) -
     published_at, updated_at (title and published_at required; times ISO 8601, UTC unless
     an offset is given). HTML is reduced to text. A malformed file changes nothing.
     """
-    from reactions.ingest import import_articles
+    from reactions.store.article_import import import_articles
 
     with _open_store(db_path) as store:
         report = import_articles(store, file, fmt)
@@ -256,7 +256,7 @@ def import_articles_command(db_path: Path | None, file: Path, fmt: str | None) -
 @db_option
 def stats(db_path: Path | None) -> None:
     """Summarize the database: articles, events, readers, views and the current reaction mix."""
-    from reactions.queries import database_summary
+    from reactions.metrics.queries import database_summary
 
     with _open_store(db_path) as store:
         summary = database_summary(store.cursor())
@@ -377,9 +377,15 @@ def export(
     articles    one row per article: counts, shares with 95 % intervals, previous period
     timeseries  one row per interval bucket x kind, with the previous period's value
     """
-    from reactions.dashboard import known_values
-    from reactions.export import bundle, export_dataset, file_name, stdout_binary, write_manifest
-    from reactions.filters import strict_filters
+    from reactions.exports.writer import (
+        bundle,
+        export_dataset,
+        file_name,
+        stdout_binary,
+        write_manifest,
+    )
+    from reactions.metrics.dashboard import known_values
+    from reactions.metrics.filters import strict_filters
 
     to_stdout = output is None or str(output) == "-"
     if as_zip and to_stdout:
@@ -447,7 +453,7 @@ def _kind_options(func: F) -> F:
 @db_option
 def kinds_list(db_path: Path | None) -> None:
     """Every kind in bar order, enabled or not."""
-    from reactions.queries import reaction_kinds
+    from reactions.metrics.queries import reaction_kinds
 
     with _open_store(db_path) as store:
         table = reaction_kinds(store.cursor(), enabled_only=False)
@@ -472,7 +478,7 @@ def _change(db_path: Path | None, action: Callable[[Store], None], done: str) ->
 @_kind_options
 def kinds_add(db_path: Path | None, kind_id: str, **fields: Any) -> None:
     """Add a kind at the end of the bar (--label, --emoji and --sentiment required)."""
-    from reactions.kinds import KindChange
+    from reactions.store.kinds import KindChange
 
     _change(db_path, lambda s: s.add_kind(kind_id, KindChange(**fields)), f"kind {kind_id} added")
 
@@ -483,7 +489,7 @@ def kinds_add(db_path: Path | None, kind_id: str, **fields: Any) -> None:
 @_kind_options
 def kinds_edit(db_path: Path | None, kind_id: str, **fields: Any) -> None:
     """Change a kind's label, emoji, sentiment or colour; its id and history stay."""
-    from reactions.kinds import KindChange
+    from reactions.store.kinds import KindChange
 
     change = KindChange(**fields)
     _change(db_path, lambda s: s.edit_kind(kind_id, change), f"kind {kind_id} updated")
@@ -524,7 +530,7 @@ def integrity() -> None:
 @db_option
 def integrity_scan(db_path: Path | None) -> None:
     """Look for toggle storms, hyperactive readers and bursts from one network."""
-    from reactions.integrity_scans import scan
+    from reactions.jobs.integrity_scans import scan
 
     with _open_store(db_path) as store:
         flags = scan(store)
@@ -546,8 +552,8 @@ def integrity_scan(db_path: Path | None) -> None:
 )
 def integrity_log(db_path: Path | None, output: Path | None) -> None:
     """The exclusion log as CSV: every flag and every decision on it (who, when, why)."""
-    from reactions.export import export_frame, stdout_binary
-    from reactions.integrity import exclusion_log
+    from reactions.exports.writer import export_frame, stdout_binary
+    from reactions.metrics.integrity import exclusion_log
 
     with _open_store(db_path) as store:
         log = exclusion_log(store.cursor())
@@ -566,7 +572,7 @@ def integrity_log(db_path: Path | None, output: Path | None) -> None:
 @click.option("--why", required=True, help="The reason, kept in the exclusion log.")
 def integrity_decide(db_path: Path | None, flag_id: str, decision: str, why: str) -> None:
     """Confirm a flag (its events stay out of cleaned figures) or dismiss it (they count)."""
-    from reactions.integrity_flags import decide
+    from reactions.store.integrity_flags import decide
 
     who = f"cli:{os.environ.get('USER', 'unknown')}"
     _change(db_path, lambda s: decide(s, flag_id, decision, who, why), f"{flag_id}: {decision}ed")
@@ -594,7 +600,7 @@ def token_create(db_path: Path | None, name: str) -> None:
 @db_option
 def token_list(db_path: Path | None) -> None:
     """List tokens (id, name, created, revoked); never the tokens themselves."""
-    from reactions.tokens import list_tokens
+    from reactions.web.tokens import list_tokens
 
     with _open_store(db_path) as store:
         tokens = list_tokens(store.cursor())
@@ -629,7 +635,7 @@ def token_revoke(db_path: Path | None, token_id: str) -> None:
 def rebuild(db_path: Path | None, check: bool) -> None:
     """Rebuild derived tables (each reader's current reactions, reactions and views per
     quarter hour) from the event logs, the truth."""
-    from reactions.queries import (
+    from reactions.metrics.queries import (
         derived_state_mismatches,
         reaction_count_mismatches,
         view_count_mismatches,

@@ -7,8 +7,8 @@ from typing import Any
 
 import streamlit as st
 
-from reactions.auth import Role, is_loopback, roles_for
 from reactions.config import Settings
+from reactions.web.auth import Role, is_loopback, roles_for
 
 
 def current_roles(settings: Settings) -> frozenset[Role]:

@@ -9,12 +9,12 @@ import pandas as pd
 import streamlit as st
 
 from reactions.errors import ReactionsError
-from reactions.kinds import DEFAULT_COLOR, KindChange
-from reactions.queries import reaction_kinds
-from reactions.store import Store
-from reactions.tokens import list_tokens
+from reactions.metrics.queries import reaction_kinds
+from reactions.store.kinds import DEFAULT_COLOR, KindChange
+from reactions.store.store import Store
 from reactions.ui import data
 from reactions.ui.resources import get_store
+from reactions.web.tokens import list_tokens
 
 SENTIMENTS = {1: "positive (+1)", 0: "neutral (0)", -1: "negative (−1)"}
 

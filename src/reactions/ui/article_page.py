@@ -9,10 +9,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from reactions import charts, dashboard
-from reactions.export import file_name
-from reactions.stats import FEW_REACTIONS, lift, rate_interval, wilson_interval
-from reactions.ui import data
+from reactions.exports.writer import file_name
+from reactions.metrics import dashboard
+from reactions.metrics.stats import FEW_REACTIONS, lift, rate_interval, wilson_interval
+from reactions.ui import charts, data
 from reactions.ui.context import PageContext, page_context
 from reactions.ui.downloads import table_button
 from reactions.ui.format import local, rate_text

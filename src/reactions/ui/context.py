@@ -11,9 +11,8 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from reactions.charts import KindStyle
 from reactions.clock import today_in
-from reactions.filters import (
+from reactions.metrics.filters import (
     INTERVALS,
     PRESET_LABELS,
     PRESETS,
@@ -23,6 +22,7 @@ from reactions.filters import (
     parse_query,
 )
 from reactions.ui import data
+from reactions.ui.charts import KindStyle
 from reactions.ui.format import sentence
 from reactions.ui.resources import get_store
 

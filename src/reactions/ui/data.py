@@ -8,11 +8,11 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from reactions import dashboard
-from reactions.alerts import AlertRule, mood_alerts
 from reactions.clock import utc_now
-from reactions.filters import Filters, Known
-from reactions.queries import reaction_kinds
+from reactions.metrics import dashboard
+from reactions.metrics.alerts import AlertRule, mood_alerts
+from reactions.metrics.filters import Filters, Known
+from reactions.metrics.queries import reaction_kinds
 from reactions.ui.resources import get_store
 
 REFRESH_SECONDS = 10

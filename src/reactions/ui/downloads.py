@@ -12,10 +12,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from reactions.download_links import link_secret, signed_url
-from reactions.export import bundle, export_dataset, export_frame, file_name
-from reactions.filters import Filters
+from reactions.exports.writer import bundle, export_dataset, export_frame, file_name
+from reactions.metrics.filters import Filters
 from reactions.ui.resources import get_store
+from reactions.web.download_links import link_secret, signed_url
 
 MIME = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet", "zip": "application/zip"}
 

@@ -9,9 +9,9 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from reactions.datasets import DATASETS, columns_for
-from reactions.export import FORMATS
-from reactions.filters import Filters
+from reactions.exports.datasets import DATASETS, columns_for
+from reactions.exports.writer import FORMATS
+from reactions.metrics.filters import Filters
 from reactions.ui.context import page_context, page_header
 from reactions.ui.downloads import dataset_button
 

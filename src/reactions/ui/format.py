@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from reactions.stats import change
+from reactions.metrics.stats import change
 
 
 def delta(current: float | None, previous: float | None, *, points: bool = False) -> str | None:

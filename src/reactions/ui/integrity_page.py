@@ -8,18 +8,19 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from reactions import charts, dashboard, integrity_flags
 from reactions.config import Settings
 from reactions.errors import ReactionsError
-from reactions.export import file_name
-from reactions.integrity import (
+from reactions.exports.writer import file_name
+from reactions.jobs.integrity_scans import scan
+from reactions.metrics import dashboard
+from reactions.metrics.integrity import (
     activity_around,
     exclusion_log,
     flag_events,
     flags_with_status,
 )
-from reactions.integrity_scans import scan
-from reactions.ui import data
+from reactions.store import integrity_flags
+from reactions.ui import charts, data
 from reactions.ui.context import PageContext, page_context, page_header
 from reactions.ui.downloads import table_button
 from reactions.ui.format import local_column

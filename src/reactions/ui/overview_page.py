@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from reactions import charts, dashboard
-from reactions.alerts import AlertRule
-from reactions.buckets import bucket_grid
 from reactions.config import Settings
-from reactions.stats import (
+from reactions.metrics import dashboard
+from reactions.metrics.alerts import AlertRule
+from reactions.metrics.buckets import bucket_grid
+from reactions.metrics.stats import (
     FEW_REACTIONS,
     FEW_VIEWS,
     conservative_rate,
@@ -21,7 +21,7 @@ from reactions.stats import (
     rate_interval,
     wilson_interval,
 )
-from reactions.ui import data
+from reactions.ui import charts, data
 from reactions.ui.context import PageContext, page_context, page_header
 from reactions.ui.downloads import dataset_button
 from reactions.ui.format import delta, local_column, rate_text, sentiment

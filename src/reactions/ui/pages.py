@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from reactions.auth import Role
+from reactions.web.auth import Role
 
 OVERVIEW = st.Page(
     "views/overview.py", title="Overview", icon="📊", url_path="overview", default=True

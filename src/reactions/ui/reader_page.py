@@ -9,15 +9,15 @@ from typing import Any
 
 import streamlit as st
 
-from reactions import dashboard
 from reactions.errors import ReactionsError
-from reactions.identity import network_identity, reader_identity
-from reactions.limits import is_bot
-from reactions.queries import reaction_kinds
-from reactions.store import Store
+from reactions.metrics import dashboard
+from reactions.metrics.queries import reaction_kinds
+from reactions.store.store import Store
 from reactions.ui import data
 from reactions.ui.format import local
 from reactions.ui.resources import get_store
+from reactions.web.identity import network_identity, reader_identity
+from reactions.web.limits import is_bot
 
 
 def render() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from reactions.config import Settings
-from reactions.store import Store
+from reactions.store.store import Store
 
 
 @st.cache_resource(show_spinner=False)

@@ -8,12 +8,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from reactions import charts
-from reactions.buckets import bucket_grid
-from reactions.dashboard import wide_counts
-from reactions.export import file_name
-from reactions.stats import rate_interval
-from reactions.ui import data
+from reactions.exports.writer import file_name
+from reactions.metrics.buckets import bucket_grid
+from reactions.metrics.dashboard import wide_counts
+from reactions.metrics.stats import rate_interval
+from reactions.ui import charts, data
 from reactions.ui.context import PageContext, page_context, page_header
 from reactions.ui.downloads import table_button
 from reactions.ui.format import delta

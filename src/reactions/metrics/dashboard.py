@@ -14,8 +14,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from reactions.db import scalar
-from reactions.filters import (
+from reactions.metrics.filters import (
     EXCLUDE_FLAGGED,
     INTERVALS,
     Filters,
@@ -26,8 +25,9 @@ from reactions.filters import (
     reaction_predicate,
     view_predicate,
 )
-from reactions.rollup import Bounds, standing_counts
-from reactions.stats import per_100_views
+from reactions.metrics.rollup import Bounds, standing_counts
+from reactions.metrics.stats import per_100_views
+from reactions.store.db import scalar
 
 
 def known_values(cur: duckdb.DuckDBPyConnection) -> Known:

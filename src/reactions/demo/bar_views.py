@@ -22,7 +22,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from reactions.store import Store
+from reactions.store.store import Store
 
 # Median reaction rate (reactions per view) of an article, per topic.
 TOPIC_REACTION_RATE = {

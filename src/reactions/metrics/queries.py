@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from reactions.db import READER_NO, reaction_counts_of, scalar, view_counts_of
+from reactions.store.db import READER_NO, reaction_counts_of, scalar, view_counts_of
 
 # +1 for an add, -1 for a remove: summing it over a slice of the log gives the net change.
 SIGNED = "CASE action WHEN 'add' THEN 1 WHEN 'remove' THEN -1 ELSE 0 END"

@@ -12,7 +12,7 @@ import ipaddress
 from datetime import datetime
 
 from reactions.clock import utc_now
-from reactions.taps import validate_id
+from reactions.store.taps import validate_id
 
 
 def reader_identity(

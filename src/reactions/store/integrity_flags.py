@@ -13,9 +13,9 @@ import pandas as pd
 import pyarrow as pa
 
 from reactions.clock import utc_now
-from reactions.db import insert_arrow, reaction_counts_of, rebuild_reaction_counts
 from reactions.errors import InvalidInput
-from reactions.store import Store
+from reactions.store.db import insert_arrow, reaction_counts_of, rebuild_reaction_counts
+from reactions.store.store import Store
 
 SCANNED_THROUGH = "integrity_scanned_through"  # meta: the newest event a scan has read
 FLAG_COLUMNS = (

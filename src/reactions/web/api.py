@@ -25,14 +25,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from reactions.api_export import export_route
 from reactions.config import Settings
 from reactions.errors import InvalidInput, ReactionsError, UnknownArticle, UnknownKind
-from reactions.http import secured
-from reactions.identity import network_identity, reader_identity
-from reactions.limits import RateLimiter, is_bot
-from reactions.queries import bar_state, reaction_kinds
-from reactions.store import Store
+from reactions.metrics.queries import bar_state, reaction_kinds
+from reactions.store.store import Store
+from reactions.web.export_api import export_route
+from reactions.web.headers import secured
+from reactions.web.identity import network_identity, reader_identity
+from reactions.web.limits import RateLimiter, is_bot
 
 MAX_BODY_BYTES = 4_096
 REACTION_FIELDS = frozenset({"article_id", "kind", "reader_id"})

@@ -24,8 +24,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from reactions.db import scalar
-from reactions.integrity import (
+from reactions.metrics.integrity import (
     ALL_RULES,
     CONTEXT_MINUTES,
     Rule,
@@ -34,8 +33,9 @@ from reactions.integrity import (
     flag_row,
     group_flags,
 )
-from reactions.integrity_flags import add_flags, replace_flags, scanned_through
-from reactions.store import Store
+from reactions.store.db import scalar
+from reactions.store.integrity_flags import add_flags, replace_flags, scanned_through
+from reactions.store.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 import duckdb
 
 from reactions.clock import utc_now
-from reactions.db import scalar
+from reactions.store.db import scalar
 
 TICKET = "ticket"
 LIFETIME = timedelta(minutes=15)

@@ -19,8 +19,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from reactions.db import quarter_hour
-from reactions.filters import Filters, Predicate, range_predicate, reaction_predicate
+from reactions.metrics.filters import Filters, Predicate, range_predicate, reaction_predicate
+from reactions.store.db import quarter_hour
 
 QUARTER = timedelta(minutes=15)
 Bounds = tuple[datetime | None, datetime | None]

@@ -24,9 +24,9 @@ from datetime import date, datetime, timedelta
 import duckdb
 
 from reactions.clock import utc_now
-from reactions.db import quarter_hour, transaction
 from reactions.errors import InvalidInput, ReactionsError, UnknownArticle
-from reactions.taps import EVENT_SOURCES, WriterState, validate_id
+from reactions.store.db import quarter_hour, transaction
+from reactions.store.taps import EVENT_SOURCES, WriterState, validate_id
 
 VIEW_COLUMNS = ("viewed_at", "article_id", "reader_hash", "source", "network_hash")
 # What the generator's INSERT … SELECT gives (synthetic views carry no network)

@@ -12,10 +12,10 @@ import duckdb
 import pandas as pd
 
 from reactions.config import Settings
-from reactions.dashboard import effective
-from reactions.filters import Filters
-from reactions.rollup import standing_counts
-from reactions.stats import wilson_interval
+from reactions.metrics.dashboard import effective
+from reactions.metrics.filters import Filters
+from reactions.metrics.rollup import standing_counts
+from reactions.metrics.stats import wilson_interval
 
 
 @dataclass(frozen=True)

@@ -22,15 +22,15 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from reactions.dashboard import known_values
-from reactions.datasets import DATASETS
-from reactions.download_links import TICKET, LinkCheck, check_ticket, link_secret
 from reactions.errors import ExportWriteError, ReactionsError
-from reactions.export import FORMATS, bundle, export_dataset, file_name
-from reactions.filters import URL_PARAMS, strict_filters
-from reactions.http import secured
-from reactions.store import Store
-from reactions.tokens import TokenCheck, check_bearer
+from reactions.exports.datasets import DATASETS
+from reactions.exports.writer import FORMATS, bundle, export_dataset, file_name
+from reactions.metrics.dashboard import known_values
+from reactions.metrics.filters import URL_PARAMS, strict_filters
+from reactions.store.store import Store
+from reactions.web.download_links import TICKET, LinkCheck, check_ticket, link_secret
+from reactions.web.headers import secured
+from reactions.web.tokens import TokenCheck, check_bearer
 
 FILTER_PARAMS = set(URL_PARAMS)
 SHAPES = (*FORMATS, "zip", "manifest.json")

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from reactions.buckets import zero_filled
+from reactions.metrics.buckets import zero_filled
 
 # No emoji font in the list: Noto Color Emoji has digit glyphs and would space numbers out;
 # the browser falls back to it for emoji on its own.

@@ -29,15 +29,15 @@ import duckdb
 
 from reactions.clock import utc_now
 from reactions.config import MAX_ID_LENGTH
-from reactions.db import (
+from reactions.errors import InvalidInput, ReactionsError, UnknownArticle, UnknownKind
+from reactions.store.db import (
     catch_up_current_reactions,
     compact_rollup,
     quarter_hour,
     set_current_reactions_through,
     transaction,
 )
-from reactions.errors import InvalidInput, ReactionsError, UnknownArticle, UnknownKind
-from reactions.known_readers import KnownReaders
+from reactions.store.known_readers import KnownReaders
 
 EVENT_SOURCES = ("widget", "api", "synthetic", "import")
 EVENT_COLUMNS = (

@@ -22,7 +22,16 @@ import pandas as pd
 import pyarrow as pa
 
 from reactions.clock import utc_now
-from reactions.db import (
+from reactions.errors import InvalidInput, ReactionsError, UnknownArticle, UnknownKind
+from reactions.metrics.queries import bar_state
+from reactions.store.bar_views import (
+    SYNTHETIC_VIEW_COLUMNS,
+    View,
+    ViewOutcome,
+    ViewTables,
+    write_views,
+)
+from reactions.store.db import (
     connect,
     index_current_reactions,
     insert_arrow,
@@ -31,11 +40,9 @@ from reactions.db import (
     scalar,
     transaction,
 )
-from reactions.errors import InvalidInput, ReactionsError, UnknownArticle, UnknownKind
-from reactions.group_commit import GroupCommitWriter
-from reactions.kinds import DEFAULT_COLOR, KindChange, check_change, check_id
-from reactions.queries import bar_state
-from reactions.taps import (
+from reactions.store.group_commit import GroupCommitWriter
+from reactions.store.kinds import DEFAULT_COLOR, KindChange, check_change, check_id
+from reactions.store.taps import (
     EVENT_COLUMNS,
     NEXT_EVENT_ID,
     Tap,
@@ -45,14 +52,7 @@ from reactions.taps import (
     settle,
     write_batch,
 )
-from reactions.tokens import NewToken, check_name, new_token
-from reactions.views import (
-    SYNTHETIC_VIEW_COLUMNS,
-    View,
-    ViewOutcome,
-    ViewTables,
-    write_views,
-)
+from reactions.web.tokens import NewToken, check_name, new_token
 
 T = TypeVar("T")
 _APPEND_CHUNK = 1_000_000

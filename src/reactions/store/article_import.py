@@ -26,7 +26,7 @@ import pandas as pd
 
 from reactions.config import MAX_ID_LENGTH
 from reactions.errors import ImportFileError
-from reactions.store import ARTICLE_COLUMNS, Store, UpsertReport
+from reactions.store.store import ARTICLE_COLUMNS, Store, UpsertReport
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_TITLE = 300

@@ -14,7 +14,7 @@ from datetime import timedelta
 import pandas as pd
 
 from reactions.clock import utc_now
-from reactions.filters import Filters
+from reactions.metrics.filters import Filters
 
 STEP = {"hour": "h", "day": "D", "week": "7D"}
 

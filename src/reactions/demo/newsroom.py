@@ -33,9 +33,9 @@ import pyarrow as pa
 from faker import Faker
 
 from reactions.clock import utc_now
-from reactions.db import DEFAULT_REACTION_KINDS
-from reactions.store import IDENTITY_BYTES, Store, identity_text
-from reactions.synth_views import append_views, article_rates
+from reactions.demo.bar_views import append_views, article_rates
+from reactions.store.db import DEFAULT_REACTION_KINDS
+from reactions.store.store import IDENTITY_BYTES, Store, identity_text
 
 KINDS: tuple[str, ...] = tuple(k[0] for k in DEFAULT_REACTION_KINDS)
 

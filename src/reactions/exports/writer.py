@@ -22,9 +22,9 @@ import pandas as pd
 
 from reactions import __version__
 from reactions.clock import utc_now
-from reactions.copy_out import ProgressFn, copy_query
-from reactions.dashboard import effective
-from reactions.datasets import (
+from reactions.errors import InvalidInput
+from reactions.exports.copy_out import ProgressFn, copy_query
+from reactions.exports.datasets import (
     DATASETS,
     Column,
     articles_frame,
@@ -34,8 +34,8 @@ from reactions.datasets import (
     safe_text_sql,
     timeseries_frame,
 )
-from reactions.errors import InvalidInput
-from reactions.filters import Filters, reaction_predicate
+from reactions.metrics.dashboard import effective
+from reactions.metrics.filters import Filters, reaction_predicate
 
 FORMATS = ("csv", "parquet")
 CSV_DIALECT = "RFC 4180: UTF-8, header row, CRLF line ends, fields quoted when needed"
