@@ -14,7 +14,7 @@ help:
 	@echo "make run    set up, build the demo database if missing, serve http://localhost:$(PORT)"
 	@echo "make test   set up and run the whole test suite"
 	@echo "make test-year-ahead  the suite again with the wall clock a year ahead (CI runs it)"
-	@echo "make lint   ruff + mypy"
+	@echo "make lint   ruff + mypy + import-linter (the layers)"
 	@echo "make bench  performance table (generation, load, queries vs naive pandas)"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -43,6 +43,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from reactions.store.db import connect
+from reactions.store.connection import connect
 
 
 def quiet() -> None:

@@ -29,7 +29,7 @@ from reactions.demo.newsroom import generate, populate
 from reactions.jobs.integrity_scans import scan
 from reactions.metrics.integrity import Quality, detect, quality
 from reactions.metrics.queries import SIGNED
-from reactions.store.db import connect
+from reactions.store.connection import connect
 from reactions.store.store import Store
 
 # The data ends now, as `make run`'s demo does: the pages' relative ranges ("last 7 days")

@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 
 from reactions import clock
 from reactions.demo.newsroom import Newsroom, generate, populate
+from reactions.store.articles import upsert_articles
 from reactions.store.store import Store
 
 # A fixed "now" for generated data, so every run of the suite sees the same newsroom.
@@ -48,7 +49,7 @@ def make_articles(*ids: str, topic: str = "World") -> pd.DataFrame:
 def store(tmp_path: Path) -> Iterator[Store]:
     """A fresh database with two articles and no events."""
     s = Store.open(tmp_path / "reactions.duckdb")
-    s.upsert_articles(make_articles("budget-vote", "cup-final"))
+    upsert_articles(s, make_articles("budget-vote", "cup-final"))
     yield s
     s.close()
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pandas as pd
 
-from reactions.store.db import connect
+from reactions.store.connection import connect
 
 
 @dataclass

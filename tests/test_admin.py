@@ -16,8 +16,9 @@ from reactions.errors import InvalidInput, UnknownKind
 from reactions.exports.writer import export_dataset
 from reactions.metrics.filters import Filters
 from reactions.metrics.queries import reaction_kinds
-from reactions.store.kinds import KindChange
+from reactions.store.kinds import KindChange, add_kind, edit_kind, move_kind, set_kind_enabled
 from reactions.store.store import Store
+from reactions.web.reaction_bar import reaction_bar
 from tests.conftest import run_cli
 from tests.test_dashboard import open_page
 
@@ -28,19 +29,19 @@ def order(store: Store) -> list[str]:
 
 def test_kinds_are_added_relabelled_reordered_and_retired_with_history_intact(store: Store) -> None:
     store.record_reaction("budget-vote", "r1", "funny")
-    store.add_kind("shocked", KindChange("Shocked", "😱", -1, "#111827"))
+    add_kind(store, "shocked", KindChange("Shocked", "😱", -1, "#111827"))
     assert order(store)[-1] == "shocked"
     assert store.record_reaction("budget-vote", "r2", "shocked").after == ("shocked",)
 
-    store.move_kind("shocked", 0)
+    move_kind(store, "shocked", 0)
     assert order(store)[0] == "shocked"
-    assert next(iter(store.reaction_bar("budget-vote")["counts"])) == "shocked"  # bar follows
+    assert next(iter(reaction_bar(store, "budget-vote")["counts"])) == "shocked"  # bar follows
 
-    store.edit_kind("funny", KindChange(label="Haha"))
-    store.set_kind_enabled("funny", False)
+    edit_kind(store, "funny", KindChange(label="Haha"))
+    set_kind_enabled(store, "funny", False)
     with pytest.raises(UnknownKind):
         store.record_reaction("budget-vote", "r3", "funny")
-    assert "funny" not in store.reaction_bar("budget-vote")["counts"]
+    assert "funny" not in reaction_bar(store, "budget-vote")["counts"]
     events = io.BytesIO()
     export_dataset(store.cursor(), "events", Filters(preset="all"), events)
     kinds = pd.read_csv(io.BytesIO(events.getvalue()))["kind"].tolist()
@@ -64,7 +65,7 @@ def test_a_bad_kind_is_refused_with_its_reason(
 ) -> None:
     before = reaction_kinds(store.cursor(), enabled_only=False)
     with pytest.raises(InvalidInput, match=message.replace("(", r"\(")):
-        store.add_kind(kind_id, change)
+        add_kind(store, kind_id, change)
     pd.testing.assert_frame_equal(reaction_kinds(store.cursor(), enabled_only=False), before)
 
 

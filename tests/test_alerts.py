@@ -11,6 +11,7 @@ import streamlit as st
 
 from reactions.clock import utc_now
 from reactions.metrics.alerts import AlertRule, mood_alerts
+from reactions.store.articles import upsert_articles
 from reactions.store.store import Store
 from reactions.store.taps import Tap
 from tests.conftest import make_articles
@@ -22,7 +23,7 @@ RULE = AlertRule("angry", timedelta(hours=1), 20)
 def newsroom(store: Store) -> None:
     """budget-vote: calm for days, then angry in the last hour. cup-final: steady."""
     now = utc_now()
-    store.upsert_articles(make_articles("quiet-one"))
+    upsert_articles(store, make_articles("quiet-one"))
     taps = [
         Tap(
             "budget-vote",
@@ -62,7 +63,7 @@ def test_a_jump_in_one_kind_is_an_alert_and_steady_or_thin_articles_are_not(stor
 def test_the_overview_names_the_alert(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "alerts.duckdb"
     store = Store.open(db)
-    store.upsert_articles(make_articles("budget-vote", "cup-final"))
+    upsert_articles(store, make_articles("budget-vote", "cup-final"))
     newsroom(store)
     store.close()
     st.cache_data.clear()

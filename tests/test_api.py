@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from reactions.store.db import connect
+from reactions.store.connection import connect
+from reactions.web.tokens import create_token, revoke_token
 from tests.conftest import app_client
 
 ROOT = Path(__file__).parents[1]
@@ -381,8 +382,8 @@ def tokens(client: TestClient, db: Path) -> dict[str, str]:
     from reactions.ui.resources import get_store
 
     store = get_store()
-    good, revoked = store.create_token("analyst"), store.create_token("former analyst")
-    store.revoke_token(revoked.token_id)
+    good, revoked = create_token(store, "analyst"), create_token(store, "former analyst")
+    revoke_token(store, revoked.token_id)
     return {"good": good.token, "revoked": revoked.token}
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reactions.metrics.queries import derived_state_mismatches, reaction_count_mismatches
+from reactions.store.derived import derived_state_mismatches, reaction_count_mismatches
 from reactions.store.store import Store
 from reactions.web.identity import reader_identity
 from tools.api_load import Load, LoadResult, post_load

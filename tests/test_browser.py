@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from reactions.store.store import Store
+from reactions.web.tokens import create_token
 from tools.chromium import CHROMIUM, CHROMIUM_ARGS
 from tools.live_server import free_port, live_server, wait_for
 
@@ -58,7 +59,7 @@ def server(
     db = tmp_path_factory.mktemp("browser") / "browser.duckdb"
     shutil.copy(demo_db, db)
     store = Store.open(db)
-    TOKEN.append(store.create_token("browser test").token)
+    TOKEN.append(create_token(store, "browser test").token)
     store.close()
     with live_server(db, {"REACTIONS_ALLOWED_ORIGINS": news_site[0]}) as base:
         yield base

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from reactions.metrics.queries import reaction_kinds
-from reactions.store.db import connect
+from reactions.store.connection import connect
 from reactions.ui import charts
 
 

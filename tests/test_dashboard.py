@@ -17,6 +17,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from reactions.store.articles import upsert_articles
 from tests import independent
 from tests.independent import View
 
@@ -282,7 +283,7 @@ def test_share_ranking_uses_the_conservative_bound(
 
     db = tmp_path / "rank.duckdb"
     store = Store.open(db)
-    store.upsert_articles(make_articles("tiny-story", "big-story"))
+    upsert_articles(store, make_articles("tiny-story", "big-story"))
     for i in range(3):
         store.record_reaction("tiny-story", f"t{i}", "angry")
     for i in range(80):
@@ -323,7 +324,7 @@ def test_top_table_compares_each_article_with_the_previous_period(
 def test_an_empty_newsroom_gets_explicit_empty_states(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page: str | None, message: str
 ) -> None:
-    from reactions.store.db import connect
+    from reactions.store.connection import connect
 
     db = tmp_path / "empty.duckdb"
     connect(db).close()
@@ -465,7 +466,7 @@ def test_ranking_by_rate_uses_the_conservative_bound(
 
     db = tmp_path / "rate.duckdb"
     store = Store.open(db)
-    store.upsert_articles(make_articles("tiny-story", "big-story", "unseen-story"))
+    upsert_articles(store, make_articles("tiny-story", "big-story", "unseen-story"))
     at_time = datetime(2026, 11, 2, 9)
     store.record_views([BarView("tiny-story", f"t{i}", at=at_time) for i in range(3)])
     store.record_views([BarView("big-story", f"b{i}", at=at_time) for i in range(6_000)])

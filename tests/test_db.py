@@ -11,7 +11,9 @@ import duckdb
 import pytest
 
 from reactions.errors import DatabaseError
-from reactions.store.db import MIGRATIONS, apply_migrations, connect, scalar
+from reactions.store.connection import connect
+from reactions.store.schema import MIGRATIONS, apply_migrations
+from reactions.store.sql import scalar
 
 
 def test_fresh_database_records_every_migration_in_order(tmp_path: Path) -> None:

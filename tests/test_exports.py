@@ -28,9 +28,11 @@ from reactions.exports.writer import export_dataset
 from reactions.metrics import dashboard
 from reactions.metrics.dashboard import known_values
 from reactions.metrics.filters import Filters, strict_filters
+from reactions.store.articles import upsert_articles
 from reactions.store.bar_views import View
 from reactions.store.store import Store
 from reactions.store.taps import Tap
+from reactions.web.tokens import create_token
 from tests import independent
 from tests.conftest import TEST_NOW, app_client, make_articles, run_cli
 from tests.test_dashboard import VIEWS
@@ -161,7 +163,7 @@ def test_spreadsheet_formulas_in_titles_and_tags_are_neutralized_numbers_stay_nu
     hostile["title"] = ['=HYPERLINK("http://evil.example","click")']
     hostile["author"] = ["@admin"]
     hostile["tags"] = [["+cmd", "-2+3", "safe"]]
-    store.upsert_articles(hostile)
+    upsert_articles(store, hostile)
     store.record_taps([Tap("formula-1", f"r{i}", "like", at=NOW) for i in range(3)])
     f = Filters(preset="all")
     buffer = io.BytesIO()
@@ -192,7 +194,7 @@ def test_raw_events_csv_quotes_as_duckdbs_own_writer_and_guards_formulas(
     hostile["title"] = ['She said "no" then left', "=1+2", "Über 😮 news\nsecond line"]
     hostile["author"] = ["", "-Minus", "Ana, Ruiz"]
     hostile["tags"] = [["carriage\rreturn"], ["@x", "a,b"], ['"q"', "\ttabbed"]]
-    store.upsert_articles(hostile)
+    upsert_articles(store, hostile)
     store.record_taps(
         [
             Tap(article, f"r{n}", kind, at=datetime(2026, 11, 20, 10, n))
@@ -280,7 +282,7 @@ def fixed(tmp_path: Path) -> Store:
     articles.loc[1, "topic"] = "Sport"
     articles["author"] = ["Ana Ruiz", "Ben Okoro"]
     articles["tags"] = [["Budget", "Parliament"], ["Football"]]
-    store.upsert_articles(articles)
+    upsert_articles(store, articles)
     taps = [
         Tap("budget-vote", "r1", "angry", at=datetime(2026, 11, 2, 9, 15)),
         Tap("budget-vote", "r2", "angry", at=datetime(2026, 11, 2, 23, 40)),
@@ -402,7 +404,7 @@ def test_an_export_that_cannot_be_written_says_why_in_one_line_and_leaves_nothin
 def test_a_reader_that_stops_early_gets_one_line_and_no_traceback(tmp_path: Path) -> None:
     """`reactions export events | head`: more than a pipe's worth, and the reader leaves."""
     store = Store.open(tmp_path / "many.duckdb")
-    store.upsert_articles(make_articles("budget-vote"))
+    upsert_articles(store, make_articles("budget-vote"))
     store.record_taps(
         [Tap("budget-vote", f"r{i}", "like", at=datetime(2026, 11, 2, 9, 0)) for i in range(3000)]
     )
@@ -492,7 +494,7 @@ def test_pandas_reads_the_export_api_of_a_running_server_with_a_token(
     db = tmp_path / "served.duckdb"
     shutil.copy(demo_db, db)
     store = Store.open(db)
-    token = store.create_token("pandas").token
+    token = create_token(store, "pandas").token
     f = strict_filters({"range": ["all"], "kind": ["angry"]}, known_values(store.cursor()))
     buffer = io.BytesIO()
     export_dataset(store.cursor(), "timeseries", f, buffer)
@@ -595,7 +597,7 @@ def test_articles_nobody_reacted_to_are_rows_with_zeros(tmp_path: Path) -> None:
     store = Store.open(db)
     articles = make_articles("loved", "ignored", "fresh", "old-story")
     articles["published_at"] = [TEST_NOW - pd.Timedelta(days=d) for d in (2, 2, 0, 40)]
-    store.upsert_articles(articles)
+    upsert_articles(store, articles)
     at = TEST_NOW - pd.Timedelta(days=1)
     store.record_taps([Tap("loved", f"fan-{i}", "love", at=at) for i in range(30)])
     store.record_views([View("loved", f"fan-{i}", at=at) for i in range(200)])
@@ -642,7 +644,7 @@ def test_the_export_pages_cli_and_api_commands_make_the_same_bytes(
     shutil.copy(demo_db, served_db)
     store = Store.open(served_db)
     assert not scan(store).empty  # flags exist, so include and exclude differ
-    token = store.create_token("commands").token
+    token = create_token(store, "commands").token
     store.close()
     shutil.copy(served_db, page_db)
 
@@ -680,7 +682,7 @@ def test_the_cli_and_the_api_share_one_default_range(demo_db: Path, tmp_path: Pa
     db = tmp_path / "defaults.duckdb"
     shutil.copy(demo_db, db)
     store = Store.open(db)
-    token = store.create_token("defaults").token
+    token = create_token(store, "defaults").token
     store.close()
     done = run_cli("export", "articles", "-o", str(tmp_path / "cli.csv"), db=db)
     assert done.returncode == 0, done.stderr

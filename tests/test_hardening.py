@@ -23,8 +23,9 @@ from streamlit.testing.v1 import AppTest
 
 from reactions.errors import ReactionsError
 from reactions.store.article_import import import_articles
-from reactions.store.db import connect
+from reactions.store.connection import connect
 from reactions.store.store import Store
+from reactions.web.tokens import create_token
 from tests.test_api import SEED, client, db  # noqa: F401 - the module's app and its database
 from tests.test_dashboard import ENTRY
 
@@ -156,7 +157,7 @@ def test_export_queries_of_any_shape_answer_a_file_or_a_clear_error(
 
     token = getattr(test_export_queries_of_any_shape_answer_a_file_or_a_clear_error, "token", None)
     if token is None:
-        token = get_store().create_token("hardening").token
+        token = create_token(get_store(), "hardening").token
         test_export_queries_of_any_shape_answer_a_file_or_a_clear_error.token = token  # type: ignore[attr-defined]
     response = client.get(
         f"/api/v1/export/{dataset}.csv",
@@ -268,7 +269,7 @@ def test_a_megabyte_body_and_very_long_values_are_refused_briefly(
     assert body.status_code == 413 and "over 4,096 bytes" in body.json()["error"]
     from reactions.ui.resources import get_store
 
-    token = get_store().create_token("megabyte").token
+    token = create_token(get_store(), "megabyte").token
     long_value = megabyte[:10_000]  # 60 kB once URL-encoded: what a client will still send
     query = client.get(
         "/api/v1/export/articles.csv",

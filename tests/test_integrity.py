@@ -22,10 +22,11 @@ from reactions.jobs.integrity_scans import scan
 from reactions.metrics import dashboard
 from reactions.metrics.filters import Filters
 from reactions.metrics.integrity import detect, quality
-from reactions.store.db import connect
+from reactions.store.connection import connect
 from reactions.store.integrity_flags import decide
 from reactions.store.store import Store
 from reactions.store.taps import Tap
+from reactions.web.tokens import create_token
 from tests import independent
 from tests.conftest import app_client, run_cli
 from tests.test_dashboard import open_page
@@ -198,7 +199,7 @@ def test_a_burst_planted_through_the_http_api_carries_its_network_and_is_flagged
     through the real routes: every tap and view carries the same salted network, and a scan
     of recent events flags exactly those taps, which leave the cleaned figures."""
     from reactions.jobs.integrity_scans import scan_recent
-    from reactions.metrics.queries import reaction_count_mismatches
+    from reactions.store.derived import reaction_count_mismatches
     from reactions.ui.resources import get_store
 
     db = tmp_path / "planted.duckdb"
@@ -250,7 +251,7 @@ def test_scans_of_recent_events_grow_an_open_flag_and_leave_a_decided_one(store:
     """A burst that goes on across two scheduled scans is one flag, grown; once an editor
     has decided on it, more of the same burst is a flag of its own."""
     from reactions.jobs.integrity_scans import scan_recent
-    from reactions.metrics.queries import reaction_count_mismatches
+    from reactions.store.derived import reaction_count_mismatches
     from reactions.store.integrity_flags import decide
 
     start = datetime(2026, 11, 2, 9, 0)
@@ -305,7 +306,7 @@ def test_a_running_server_flags_a_live_burst_by_itself(demo_db: Path, tmp_path: 
     setup = Store.open(db)
     scan(setup)
     story = _sport_story(setup.cursor())
-    token = setup.create_token("watcher").token
+    token = create_token(setup, "watcher").token
     setup.close()
 
     def loves(base: str, flagged: str) -> int:

@@ -17,10 +17,10 @@ import pytest
 from reactions.jobs.integrity_scans import scan
 from reactions.metrics import dashboard
 from reactions.metrics.filters import Filters
-from reactions.metrics.queries import reaction_count_mismatches, view_count_mismatches
 from reactions.metrics.rollup import standing_counts
 from reactions.store import taps
 from reactions.store.bar_views import View
+from reactions.store.derived import reaction_count_mismatches, view_count_mismatches
 from reactions.store.integrity_flags import replace_flags
 from reactions.store.store import Store
 from reactions.store.taps import Tap

@@ -17,7 +17,10 @@ import pytest
 
 from reactions.demo.newsroom import generate, populate
 from reactions.errors import InvalidInput, UnknownArticle, UnknownKind
-from reactions.metrics.queries import derived_state_mismatches, reaction_count_mismatches
+from reactions.store.articles import upsert_articles
+from reactions.store.bulk import rebuild_derived
+from reactions.store.derived import derived_state_mismatches, reaction_count_mismatches
+from reactions.store.kinds import set_kind_enabled
 from reactions.store.known_readers import READER_KEY_SQL, KnownReaders, reader_key
 from reactions.store.store import Store
 from reactions.store.taps import Tap
@@ -119,7 +122,7 @@ def test_bad_taps_get_a_specific_error_and_write_nothing(
 
 def test_disabled_kind_is_refused_but_its_history_stays(store: Store) -> None:
     store.record_reaction("budget-vote", "r1", "wow")
-    store.set_kind_enabled("wow", False)
+    set_kind_enabled(store, "wow", False)
     with pytest.raises(UnknownKind, match="unknown reaction kind 'wow'"):
         store.record_reaction("budget-vote", "r2", "wow")
     assert counts_of(store, "budget-vote") == {"wow": 1}
@@ -133,7 +136,7 @@ def test_one_bad_tap_rejects_the_whole_batch(store: Store) -> None:
 
 def test_multiple_reactions_setting_lets_a_reader_hold_several_kinds(tmp_path) -> None:  # type: ignore[no-untyped-def]
     s = Store.open(tmp_path / "multi.duckdb", multiple=True)
-    s.upsert_articles(make_articles("a"))
+    upsert_articles(s, make_articles("a"))
     s.record_reaction("a", "r", "like")
     both = s.record_reaction("a", "r", "love")
     assert both.after == ("like", "love")
@@ -214,7 +217,7 @@ def test_rebuild_restores_the_derived_tables_from_events(
     cur = store.cursor()
     cur.execute(damage)
     assert check(cur) > 0
-    store.rebuild_derived()
+    rebuild_derived(store)
     assert (
         derived_state_mismatches(store.cursor()) == reaction_count_mismatches(store.cursor()) == 0
     )
@@ -223,7 +226,7 @@ def test_rebuild_restores_the_derived_tables_from_events(
 def test_upsert_articles_reports_added_and_updated(store: Store) -> None:
     frame = make_articles("budget-vote", "new-story")
     frame.loc[0, "title"] = "Budget vote passes"
-    report = store.upsert_articles(frame)
+    report = upsert_articles(store, frame)
     assert (report.added, report.updated) == (1, 1)
     titles = dict(store.cursor().execute("SELECT article_id, title FROM articles").fetchall())
     assert titles["budget-vote"] == "Budget vote passes"
@@ -240,7 +243,7 @@ def test_reader_index_survives_bulk_load_rebuild_and_reopen(tmp_path: Path) -> N
     s = Store.open(path)
     populate(s, generate(articles=5, events=3_000, days=3, seed=1, end=DEMO_END))
     assert indexes(s) == ["current_reactions_reader"]
-    s.rebuild_derived()
+    rebuild_derived(s)
     assert indexes(s) == ["current_reactions_reader"]
     s.close()
     reopened = Store.open(path)
@@ -293,7 +296,7 @@ def test_a_returning_reader_no_longer_in_memory_is_looked_up_not_taken_for_new(
 def test_unsettled_taps_of_a_process_that_died_are_replayed_on_open(tmp_path: Path) -> None:
     path = tmp_path / "crash.duckdb"
     setup = Store.open(path)
-    setup.upsert_articles(make_articles("budget-vote"))
+    upsert_articles(setup, make_articles("budget-vote"))
     setup.close()
     script = (
         "import os, sys\n"

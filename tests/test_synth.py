@@ -13,7 +13,7 @@ import pandas as pd
 from reactions.demo.newsroom import Newsroom, generate, load_seed_article, populate
 from reactions.exports.writer import export_dataset
 from reactions.metrics.filters import Filters
-from reactions.metrics.queries import derived_state_mismatches, reaction_count_mismatches
+from reactions.store.derived import derived_state_mismatches, reaction_count_mismatches
 from reactions.store.store import Store
 from tests.conftest import DEMO_END
 

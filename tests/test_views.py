@@ -15,8 +15,9 @@ import pytest
 from reactions.demo.bar_views import TOPIC_REACTION_RATE
 from reactions.demo.newsroom import Newsroom
 from reactions.errors import InvalidInput, UnknownArticle
-from reactions.metrics.queries import view_count_mismatches
+from reactions.store.articles import upsert_articles
 from reactions.store.bar_views import View
+from reactions.store.derived import view_count_mismatches
 from reactions.store.store import Store
 from tests.conftest import DEMO_END, make_articles, run_cli
 
@@ -112,7 +113,8 @@ def test_concurrent_viewers_are_each_counted_once(store: Store) -> None:
 def test_rebuild_check_proves_the_rollup_equals_the_view_log(tmp_path: Path) -> None:
     db = tmp_path / "views.duckdb"
     s = Store.open(db)
-    s.upsert_articles(
+    upsert_articles(
+        s,
         pd.DataFrame(
             {
                 "article_id": ["a"],
@@ -120,7 +122,7 @@ def test_rebuild_check_proves_the_rollup_equals_the_view_log(tmp_path: Path) -> 
                 "topic": ["World"],
                 "published_at": [pd.Timestamp("2026-11-01")],
             }
-        )
+        ),
     )
     s.record_views([View("a", f"r{i}", at=datetime(2026, 11, 2, 10, i)) for i in range(30)])
     s.cursor().execute("UPDATE view_counts SET views = views + 1")  # damage the rollup
@@ -254,7 +256,7 @@ def test_a_corrected_publication_time_moves_the_views_hours_since_publication(
     assert before.to_dict("records") == [{"hours_since_publish": 2, "views": 5}]  # published 08:00
     corrected = make_articles("budget-vote")
     corrected["published_at"] = [pd.Timestamp("2026-11-01 09:30")]
-    store.upsert_articles(corrected)
+    upsert_articles(store, corrected)
     after = dashboard.article_view_timeline(store.cursor(), everything, "budget-vote")
     assert after.to_dict("records") == [{"hours_since_publish": 0, "views": 5}]
     assert view_count_mismatches(store.cursor()) == 0

@@ -20,8 +20,12 @@ from tqdm import tqdm
 from reactions import __version__
 from reactions.config import ConfigError, Settings
 from reactions.errors import ReactionsError
-from reactions.store.db import applied_migrations, apply_migrations, connect
+from reactions.store.bulk import rebuild_derived
+from reactions.store.connection import connect
+from reactions.store.kinds import add_kind, edit_kind, move_kind, set_kind_enabled
+from reactions.store.schema import applied_migrations, apply_migrations
 from reactions.store.store import Store
+from reactions.web.tokens import create_token, revoke_token
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -480,7 +484,7 @@ def kinds_add(db_path: Path | None, kind_id: str, **fields: Any) -> None:
     """Add a kind at the end of the bar (--label, --emoji and --sentiment required)."""
     from reactions.store.kinds import KindChange
 
-    _change(db_path, lambda s: s.add_kind(kind_id, KindChange(**fields)), f"kind {kind_id} added")
+    _change(db_path, lambda s: add_kind(s, kind_id, KindChange(**fields)), f"kind {kind_id} added")
 
 
 @kinds.command("edit")
@@ -492,7 +496,7 @@ def kinds_edit(db_path: Path | None, kind_id: str, **fields: Any) -> None:
     from reactions.store.kinds import KindChange
 
     change = KindChange(**fields)
-    _change(db_path, lambda s: s.edit_kind(kind_id, change), f"kind {kind_id} updated")
+    _change(db_path, lambda s: edit_kind(s, kind_id, change), f"kind {kind_id} updated")
 
 
 @kinds.command("move")
@@ -502,7 +506,7 @@ def kinds_edit(db_path: Path | None, kind_id: str, **fields: Any) -> None:
 def kinds_move(db_path: Path | None, kind_id: str, position: int) -> None:
     """Put a kind at POSITION (0 = first) in the bar and on every chart."""
     done = f"kind {kind_id} moved to position {position}"
-    _change(db_path, lambda s: s.move_kind(kind_id, position), done)
+    _change(db_path, lambda s: move_kind(s, kind_id, position), done)
 
 
 @kinds.command("disable")
@@ -510,7 +514,7 @@ def kinds_move(db_path: Path | None, kind_id: str, position: int) -> None:
 @click.argument("kind_id")
 def kinds_disable(db_path: Path | None, kind_id: str) -> None:
     """Stop offering a kind; its past reactions stay in history and exports."""
-    _change(db_path, lambda s: s.set_kind_enabled(kind_id, False), f"kind {kind_id} disabled")
+    _change(db_path, lambda s: set_kind_enabled(s, kind_id, False), f"kind {kind_id} disabled")
 
 
 @kinds.command("enable")
@@ -518,7 +522,7 @@ def kinds_disable(db_path: Path | None, kind_id: str) -> None:
 @click.argument("kind_id")
 def kinds_enable(db_path: Path | None, kind_id: str) -> None:
     """Offer a disabled kind again."""
-    _change(db_path, lambda s: s.set_kind_enabled(kind_id, True), f"kind {kind_id} enabled")
+    _change(db_path, lambda s: set_kind_enabled(s, kind_id, True), f"kind {kind_id} enabled")
 
 
 @cli.group(epilog=EPILOG_EXAMPLES["integrity"])
@@ -589,7 +593,7 @@ def token() -> None:
 def token_create(db_path: Path | None, name: str) -> None:
     """Create a token and print it once; only its hash is stored."""
     with _open_store(db_path) as store:
-        created = store.create_token(name)
+        created = create_token(store, name)
     click.echo(created.token)
     click.echo(
         f"token {created.token_id} created; store it now, it cannot be shown again", err=True
@@ -621,7 +625,7 @@ def token_list(db_path: Path | None) -> None:
 def token_revoke(db_path: Path | None, token_id: str) -> None:
     """Revoke a token by its id (from `reactions token list`); it answers 403 from then on."""
     with _open_store(db_path) as store:
-        store.revoke_token(token_id)
+        revoke_token(store, token_id)
     click.echo(f"token {token_id} revoked", err=True)
 
 
@@ -635,7 +639,7 @@ def token_revoke(db_path: Path | None, token_id: str) -> None:
 def rebuild(db_path: Path | None, check: bool) -> None:
     """Rebuild derived tables (each reader's current reactions, reactions and views per
     quarter hour) from the event logs, the truth."""
-    from reactions.metrics.queries import (
+    from reactions.store.derived import (
         derived_state_mismatches,
         reaction_count_mismatches,
         view_count_mismatches,
@@ -660,7 +664,7 @@ def rebuild(db_path: Path | None, check: bool) -> None:
                 raise ReactionsError("; ".join(before) + "; run `reactions rebuild`")
             click.echo(f"{tables} match the event logs exactly")
             return
-        store.rebuild_derived()
+        rebuild_derived(store)
         after = differences(store.cursor())
     click.echo(
         f"rebuilt {tables} from the event logs "

@@ -10,7 +10,7 @@ curves — decaying after publication, the daily cycle — and volume is 20–20
 Planted bot bursts get no views: bots post reactions without ever loading a page, which is
 one way the integrity page's raw-versus-clean rates tell them apart.
 
-Tens of millions of rows are made inside DuckDB (`Store.append_views`), not in Python: the
+Tens of millions of rows are made inside DuckDB (`store.bulk.append_views`), not in Python: the
 per-session randomness is DuckDB's `hash()` of the seed and the session, so the same seed
 gives the same views. Non-reacting viewers get 12-hex-character identities.
 """
@@ -22,6 +22,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from reactions.store import bulk
 from reactions.store.store import Store
 
 # Median reaction rate (reactions per view) of an article, per topic.
@@ -103,4 +104,4 @@ def append_views(
         )
         for g in groups
     ]
-    return store.append_views(queries, progress=progress)
+    return bulk.append_views(store, queries, progress=progress)

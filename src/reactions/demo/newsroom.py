@@ -34,7 +34,9 @@ from faker import Faker
 
 from reactions.clock import utc_now
 from reactions.demo.bar_views import append_views, article_rates
-from reactions.store.db import DEFAULT_REACTION_KINDS
+from reactions.store.articles import upsert_articles
+from reactions.store.bulk import append_events
+from reactions.store.schema import DEFAULT_REACTION_KINDS
 from reactions.store.store import IDENTITY_BYTES, Store, identity_text
 
 KINDS: tuple[str, ...] = tuple(k[0] for k in DEFAULT_REACTION_KINDS)
@@ -113,9 +115,9 @@ def populate(
     views of the reaction bar that go with them (made in DuckDB: `synth_views`). Returns
     how many views it wrote."""
     report = progress or (lambda fraction: None)
-    store.upsert_articles(newsroom.articles)
-    events = store.append_events(
-        newsroom.events, newsroom.labels, progress=lambda f: report(f * 0.4)
+    upsert_articles(store, newsroom.articles)
+    events = append_events(
+        store, newsroom.events, newsroom.labels, progress=lambda f: report(f * 0.4)
     )
     return append_views(
         store, newsroom.view_rates, events, newsroom.seed, progress=lambda f: report(0.4 + f * 0.6)

@@ -27,7 +27,7 @@ from reactions.metrics.buckets import bucket_grid, floor_all
 from reactions.metrics.filters import Filters, reaction_predicate
 from reactions.metrics.queries import reaction_kinds
 from reactions.metrics.stats import rate_interval, wilson_interval
-from reactions.store.db import QUARTER_HOUR_SQL
+from reactions.store.sql import QUARTER_HOUR_SQL
 
 DATASETS = ("events", "articles", "timeseries")
 # Articles whose id is in a bound list: a semi-join with the list unnested, 9 ms for 2,000

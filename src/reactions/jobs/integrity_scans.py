@@ -33,8 +33,8 @@ from reactions.metrics.integrity import (
     flag_row,
     group_flags,
 )
-from reactions.store.db import scalar
 from reactions.store.integrity_flags import add_flags, replace_flags, scanned_through
+from reactions.store.sql import scalar
 from reactions.store.store import Store
 
 log = logging.getLogger(__name__)

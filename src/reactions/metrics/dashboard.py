@@ -27,7 +27,7 @@ from reactions.metrics.filters import (
 )
 from reactions.metrics.rollup import Bounds, standing_counts
 from reactions.metrics.stats import per_100_views
-from reactions.store.db import scalar
+from reactions.store.sql import scalar
 
 
 def known_values(cur: duckdb.DuckDBPyConnection) -> Known:

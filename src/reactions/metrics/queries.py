@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from reactions.store.db import READER_NO, reaction_counts_of, scalar, view_counts_of
+from reactions.store.sql import scalar
 
 # +1 for an add, -1 for a remove: summing it over a slice of the log gives the net change.
 SIGNED = "CASE action WHEN 'add' THEN 1 WHEN 'remove' THEN -1 ELSE 0 END"
@@ -79,63 +79,4 @@ def database_summary(cur: duckdb.DuckDBPyConnection) -> DatabaseSummary:
         last_event=pd.Timestamp(last) if last is not None else None,
         by_kind=by_kind,
         views=int(scalar(cur, "SELECT coalesce(sum(views), 0) FROM view_counts")),
-    )
-
-
-def derived_state_mismatches(cur: duckdb.DuckDBPyConnection) -> int:
-    """How many (article, reader, kind) rows differ between `current_reactions` and a fresh
-    recomputation from the event log. 0 means the derived table is exactly the events' truth."""
-    return _rows_on_one_side(
-        cur,
-        truth=f"""
-            WITH standing AS (
-                SELECT article_id, reader_hash, kind_id, max(event_id) AS event_id,
-                       arg_max(occurred_at, event_id) AS added_at
-                FROM reaction_events GROUP BY ALL HAVING arg_max(action, event_id) = 'add'
-            )
-            SELECT *, {READER_NO} AS reader_no FROM standing""",
-        derived="FROM current_reactions",
-    )
-
-
-def reaction_count_mismatches(cur: duckdb.DuckDBPyConnection) -> int:
-    """How many cells (article, kind, quarter hour, excluded) of `reaction_counts` differ from
-    a recount of `current_reactions` and `excluded_events`. 0 means the rollup is exactly the
-    standing reactions."""
-    return _rows_on_one_side(
-        cur,
-        truth=reaction_counts_of(),
-        derived="""
-            SELECT article_id, kind_id, bucket, excluded, sum(reactions) AS reactions
-            FROM reaction_counts GROUP BY ALL HAVING sum(reactions) <> 0""",
-    )
-
-
-def view_count_mismatches(cur: duckdb.DuckDBPyConnection) -> int:
-    """How many cells (article, quarter hour, hour since publication) of `view_counts` differ
-    from a recount of the view log. 0 means the rollup is exactly the views' truth."""
-    return _rows_on_one_side(
-        cur,
-        truth=view_counts_of("view_events"),
-        derived="""
-            SELECT article_id, bucket, hours_since_publish, sum(views) AS views
-            FROM view_counts GROUP BY ALL""",
-    )
-
-
-def _rows_on_one_side(cur: duckdb.DuckDBPyConnection, *, truth: str, derived: str) -> int:
-    """Rows of `truth` (recomputed from the logs) or of `derived` (what a derived table
-    holds) that the other lacks, duplicates counted. Both are our own constant queries."""
-    return int(
-        scalar(
-            cur,
-            f"""
-            WITH truth AS ({truth}), derived AS ({derived})
-            SELECT count(*) FROM (
-                (SELECT * FROM truth EXCEPT ALL SELECT * FROM derived)
-                UNION ALL
-                (SELECT * FROM derived EXCEPT ALL SELECT * FROM truth)
-            )
-            """,
-        )
     )

@@ -20,7 +20,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from reactions.metrics.filters import Filters, Predicate, range_predicate, reaction_predicate
-from reactions.store.db import quarter_hour
+from reactions.store.sql import quarter_hour
 
 QUARTER = timedelta(minutes=15)
 Bounds = tuple[datetime | None, datetime | None]

@@ -26,7 +26,8 @@ import pandas as pd
 
 from reactions.config import MAX_ID_LENGTH
 from reactions.errors import ImportFileError
-from reactions.store.store import ARTICLE_COLUMNS, Store, UpsertReport
+from reactions.store.articles import ARTICLE_COLUMNS, UpsertReport, upsert_articles
+from reactions.store.store import Store
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_TITLE = 300
@@ -107,7 +108,7 @@ def import_articles(store: Store, path: Path, fmt: str | None = None) -> ImportR
         frame = pd.DataFrame(list(clean.values()), columns=list(ARTICLE_COLUMNS))
         for column in ("published_at", "updated_at"):
             frame[column] = pd.to_datetime(frame[column]).astype("datetime64[us]")
-        result: UpsertReport = store.upsert_articles(frame)
+        result: UpsertReport = upsert_articles(store, frame)
         report.added, report.updated = result.added, result.updated
     return report
 

@@ -25,7 +25,7 @@ import duckdb
 
 from reactions.clock import utc_now
 from reactions.errors import InvalidInput, ReactionsError, UnknownArticle
-from reactions.store.db import quarter_hour, transaction
+from reactions.store.sql import quarter_hour, transaction
 from reactions.store.taps import EVENT_SOURCES, WriterState, validate_id
 
 VIEW_COLUMNS = ("viewed_at", "article_id", "reader_hash", "source", "network_hash")

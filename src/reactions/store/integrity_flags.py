@@ -14,7 +14,8 @@ import pyarrow as pa
 
 from reactions.clock import utc_now
 from reactions.errors import InvalidInput
-from reactions.store.db import insert_arrow, reaction_counts_of, rebuild_reaction_counts
+from reactions.store.derived import reaction_counts_of, rebuild_reaction_counts
+from reactions.store.sql import insert_arrow
 from reactions.store.store import Store
 
 SCANNED_THROUGH = "integrity_scanned_through"  # meta: the newest event a scan has read
@@ -44,7 +45,7 @@ def replace_flags(
     """A full scan's result replaces the previous one (flags are derived); decisions stay.
     With `baselines` and `through`, scans of recent events start from here."""
 
-    def change(cur: duckdb.DuckDBPyConnection) -> None:
+    with store.writing(flags_only=True) as cur:
         cur.execute("DELETE FROM flagged_events")
         cur.execute("DELETE FROM integrity_flags")
         _insert_flags(cur, flags, flagged)
@@ -55,8 +56,6 @@ def replace_flags(
             _set_scanned_through(cur, through)
         rebuild_reaction_counts(cur)  # its `excluded` column follows the flags
 
-    store.write(change, flags_only=True)
-
 
 def add_flags(store: Store, flags: pd.DataFrame, flagged: pd.DataFrame, *, through: int) -> None:
     """A scan of recent events: `flags` are new or grown (a grown flag's row replaces its
@@ -64,7 +63,7 @@ def add_flags(store: Store, flags: pd.DataFrame, flagged: pd.DataFrame, *, throu
     standing reactions to `excluded` (a new or grown flag is undecided, so excluded): their
     cells out as they were, in as they are now — the same net-change rows a settle writes."""
 
-    def change(cur: duckdb.DuckDBPyConnection) -> None:
+    with store.writing(flags_only=True) as cur:
         cur.register("_newly_flagged", flagged[["event_id", "flag_id"]])
         try:
             newly = "event_id IN (SELECT event_id FROM _newly_flagged)"
@@ -80,8 +79,6 @@ def add_flags(store: Store, flags: pd.DataFrame, flagged: pd.DataFrame, *, throu
         _insert_flags(cur, flags, None)
         _set_scanned_through(cur, through)
 
-    store.write(change, flags_only=True)
-
 
 def decide(store: Store, flag_id: str, decision: str, who: str, why: str) -> None:
     """Record an editor's decision on a flag: 'confirm' keeps its events out of the cleaned
@@ -92,7 +89,7 @@ def decide(store: Store, flag_id: str, decision: str, who: str, why: str) -> Non
     if not why or len(why) > 500:
         raise InvalidInput("say why, in at most 500 characters")
 
-    def change(cur: duckdb.DuckDBPyConnection) -> None:
+    with store.writing(flags_only=True) as cur:
         if not cur.execute("SELECT 1 FROM integrity_flags WHERE flag_id = ?", [flag_id]).fetchall():
             raise InvalidInput(f"no flag {flag_id[:40]!r}; scan first")
         cur.execute(
@@ -100,8 +97,6 @@ def decide(store: Store, flag_id: str, decision: str, who: str, why: str) -> Non
             [utc_now(), flag_id, decision, who[:200] or "unknown", why],
         )
         rebuild_reaction_counts(cur)  # a decision moves the flag's reactions in or out
-
-    store.write(change, flags_only=True)
 
 
 def scanned_through(cur: duckdb.DuckDBPyConnection) -> int | None:

@@ -30,14 +30,13 @@ import duckdb
 from reactions.clock import utc_now
 from reactions.config import MAX_ID_LENGTH
 from reactions.errors import InvalidInput, ReactionsError, UnknownArticle, UnknownKind
-from reactions.store.db import (
+from reactions.store.derived import (
     catch_up_current_reactions,
     compact_rollup,
-    quarter_hour,
     set_current_reactions_through,
-    transaction,
 )
 from reactions.store.known_readers import KnownReaders
+from reactions.store.sql import quarter_hour, transaction
 
 EVENT_SOURCES = ("widget", "api", "synthetic", "import")
 EVENT_COLUMNS = (

@@ -10,11 +10,18 @@ import streamlit as st
 
 from reactions.errors import ReactionsError
 from reactions.metrics.queries import reaction_kinds
-from reactions.store.kinds import DEFAULT_COLOR, KindChange
+from reactions.store.kinds import (
+    DEFAULT_COLOR,
+    KindChange,
+    add_kind,
+    edit_kind,
+    move_kind,
+    set_kind_enabled,
+)
 from reactions.store.store import Store
 from reactions.ui import data
 from reactions.ui.resources import get_store
-from reactions.web.tokens import list_tokens
+from reactions.web.tokens import create_token, list_tokens, revoke_token
 
 SENTIMENTS = {1: "positive (+1)", 0: "neutral (0)", -1: "negative (−1)"}
 
@@ -66,7 +73,7 @@ def reaction_set(store: Store) -> None:
         kind = st.selectbox("Move", list(kinds.index), key="move_kind")
         position = st.number_input("to position (0 = first)", 0, len(kinds) - 1, key="move_to")
         if st.form_submit_button("Move"):
-            _apply(lambda: store.move_kind(str(kind), int(position)), f"Moved {kind}.")
+            _apply(lambda: move_kind(store, str(kind), int(position)), f"Moved {kind}.")
     with right.form("kind_add"):
         kind_id = st.text_input("New kind id", key="add_id", placeholder="shocked")
         label = st.text_input("Label", key="add_label", placeholder="Shocked")
@@ -77,7 +84,7 @@ def reaction_set(store: Store) -> None:
         color = st.color_picker("Colour", DEFAULT_COLOR, key="add_color")
         if st.form_submit_button("Add kind"):
             change = KindChange(label, emoji, sentiment, color)
-            _apply(lambda: store.add_kind(kind_id.strip(), change), f"Added {kind_id}.")
+            _apply(lambda: add_kind(store, kind_id.strip(), change), f"Added {kind_id}.")
 
 
 def _save(store: Store, before: pd.DataFrame, after: pd.DataFrame) -> None:
@@ -90,9 +97,9 @@ def _save(store: Store, before: pd.DataFrame, after: pd.DataFrame) -> None:
             color=str(new["color"]) if new["color"] != old["color"] else None,
         )
         if change != KindChange():
-            store.edit_kind(str(kind_id), change)
+            edit_kind(store, str(kind_id), change)
         if bool(new["enabled"]) != bool(old["enabled"]):
-            store.set_kind_enabled(str(kind_id), bool(new["enabled"]))
+            set_kind_enabled(store, str(kind_id), bool(new["enabled"]))
 
 
 def tokens(store: Store) -> None:
@@ -110,7 +117,7 @@ def tokens(store: Store) -> None:
         name = st.text_input("Name", key="token_name", placeholder="newsroom BI")
         if st.form_submit_button("Create token"):
             try:
-                created = store.create_token(name)
+                created = create_token(store, name)
             except ReactionsError as exc:
                 st.error(str(exc))
             else:
@@ -120,4 +127,4 @@ def tokens(store: Store) -> None:
     with right.form("token_revoke"):
         token_id = st.selectbox("Revoke", active, key="token_revoke_id")
         if st.form_submit_button("Revoke", disabled=not active) and token_id:
-            _apply(lambda: store.revoke_token(str(token_id)), f"Revoked {token_id}.")
+            _apply(lambda: revoke_token(store, str(token_id)), f"Revoked {token_id}.")

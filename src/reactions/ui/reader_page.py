@@ -16,6 +16,7 @@ from reactions.store.store import Store
 from reactions.ui import data
 from reactions.ui.format import local
 from reactions.ui.resources import get_store
+from reactions.web import reaction_bar as bar
 from reactions.web.identity import network_identity, reader_identity
 from reactions.web.limits import is_bot
 
@@ -96,7 +97,7 @@ def _tap(store: Store, article_id: str, kind: str) -> None:
 def reaction_bar(store: Store, article_id: str) -> None:
     st.subheader("What's Your Reaction?")
     cur = store.cursor()
-    state = store.reaction_bar(article_id, store.hash_reader(_identity()))
+    state = bar.reaction_bar(store, article_id, store.hash_reader(_identity()))
     kinds = reaction_kinds(cur)
     columns = st.columns(len(kinds))
     for column, kind, emoji, label in zip(

@@ -33,6 +33,7 @@ from reactions.web.export_api import export_route
 from reactions.web.headers import secured
 from reactions.web.identity import network_identity, reader_identity
 from reactions.web.limits import RateLimiter, is_bot
+from reactions.web.reaction_bar import reaction_bar
 
 MAX_BODY_BYTES = 4_096
 REACTION_FIELDS = frozenset({"article_id", "kind", "reader_id"})
@@ -155,7 +156,7 @@ def routes(store: Callable[[], Store], settings: Settings) -> list[Route]:
         try:
             current = store()
             reader_hash = current.hash_reader(_reader_identity(request, reader))
-            state = await run_in_threadpool(current.reaction_bar, article_id, reader_hash)
+            state = await run_in_threadpool(reaction_bar, current, article_id, reader_hash)
         except ApiError as exc:
             return error(exc.status, str(exc))
         except ReactionsError as exc:

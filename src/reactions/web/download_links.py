@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 import duckdb
 
 from reactions.clock import utc_now
-from reactions.store.db import scalar
+from reactions.store.sql import scalar
 
 TICKET = "ticket"
 LIFETIME = timedelta(minutes=15)

@@ -14,7 +14,9 @@ from enum import Enum
 import duckdb
 import pandas as pd
 
+from reactions.clock import utc_now
 from reactions.errors import InvalidInput
+from reactions.store.store import Store
 
 _TOKEN = re.compile(r"rx_([0-9a-f]{12})_[A-Za-z0-9_-]{43}")
 MAX_NAME = 80
@@ -49,6 +51,29 @@ def check_name(name: str) -> str:
     if len(name) > MAX_NAME:
         raise InvalidInput(f"the token name is {len(name)} characters; the limit is {MAX_NAME}")
     return name
+
+
+def create_token(store: Store, name: str) -> NewToken:
+    """A new export token; the plain token is in the result and nowhere else."""
+    token = new_token()
+    with store.writing() as cur:
+        cur.execute(
+            "INSERT INTO api_tokens VALUES (?, ?, ?, ?, NULL)",
+            [token.token_id, check_name(name), token.sha256, utc_now()],
+        )
+    return token
+
+
+def revoke_token(store: Store, token_id: str) -> None:
+    """Revoke a token: kept, listed as revoked, never accepted again."""
+    with store.writing() as cur:
+        found = cur.execute(
+            "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE token_id = ? "
+            "RETURNING token_id",
+            [utc_now(), token_id],
+        ).fetchall()
+        if not found:
+            raise InvalidInput(f"no token with id {token_id[:40]!r} (see `reactions token list`)")
 
 
 def check_bearer(cur: duckdb.DuckDBPyConnection, authorization: str | None) -> TokenCheck:

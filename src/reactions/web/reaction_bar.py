@@ -1,0 +1,14 @@
+"""What an article's reaction bar shows — the API's answer and the reader page's bar: the
+writer's live counts (Store.bar_counts) in the shape DESIGN.md gives (metrics.queries)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reactions.metrics.queries import bar_state
+from reactions.store.store import Store
+
+
+def reaction_bar(store: Store, article_id: str, reader_hash: str | None = None) -> dict[str, Any]:
+    live = store.bar_counts(article_id, reader_hash)
+    return bar_state(article_id, live.counts, live.mine)
