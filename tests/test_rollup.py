@@ -18,7 +18,7 @@ from reactions.jobs.integrity_scans import scan
 from reactions.metrics import dashboard
 from reactions.metrics.filters import Filters
 from reactions.metrics.rollup import standing_counts
-from reactions.store import taps
+from reactions.store import writer_state
 from reactions.store.bar_views import View
 from reactions.store.derived import reaction_count_mismatches, view_count_mismatches
 from reactions.store.integrity_flags import replace_flags
@@ -192,7 +192,7 @@ def test_readers_count_exactly_when_a_readers_numbered_reaction_is_flagged(store
 def test_rollups_are_compacted_as_live_writes_grow_them_and_writing_goes_on(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(taps, "COMPACT_AFTER", 20)
+    monkeypatch.setattr(writer_state, "COMPACT_AFTER", 20)
     start = datetime(2026, 11, 20, 9, 0)
 
     def rows(table: str) -> int:

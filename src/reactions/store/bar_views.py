@@ -9,8 +9,8 @@ rollup never trails the log, at ~3 ms for 8 views (an INSERT … SELECT of a reg
 cost 8.5 ms).
 
 Which reader has viewed which article today is kept in memory by the writer (the only
-writer, design rule 2), loaded from the log the first time a day needs it: a key per
-(reader, article), Python's own hash, ~60 bytes each — a million views a day is ~60 MB.
+writer, design rule 2: writer_state.ViewedToday), loaded from the log the first time a day
+needs it.
 """
 
 from __future__ import annotations
@@ -19,14 +19,15 @@ import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import duckdb
 
 from reactions.clock import utc_now
 from reactions.errors import InvalidInput, ReactionsError, UnknownArticle
 from reactions.store.sql import quarter_hour, transaction
-from reactions.store.taps import EVENT_SOURCES, WriterState, validate_id
+from reactions.store.taps import EVENT_SOURCES, validate_id
+from reactions.store.writer_state import WriterState
 
 VIEW_COLUMNS = ("viewed_at", "article_id", "reader_hash", "source", "network_hash")
 # What the generator's INSERT … SELECT gives (synthetic views carry no network)
@@ -73,21 +74,6 @@ class ViewOutcome:
     counted: bool  # False: this reader's view of this article today was already counted
 
 
-def viewed_on(cur: duckdb.DuckDBPyConnection, state: WriterState, day: date) -> set[int]:
-    """Keys of the (reader, article) pairs already counted on `day` (UTC), from memory or,
-    the first time the day is asked for, from the log."""
-    if state.viewed_day != day:
-        start = datetime(day.year, day.month, day.day)
-        rows = cur.execute(
-            "SELECT reader_hash, article_id FROM view_events "
-            "WHERE viewed_at >= ? AND viewed_at < ?",
-            [start, start + timedelta(days=1)],
-        ).fetchall()
-        state.viewed_keys = {hash(row) for row in rows}
-        state.viewed_day = day
-    return state.viewed_keys
-
-
 def write_views(
     tables: ViewTables,
     state: WriterState,
@@ -115,7 +101,7 @@ def write_views(
         at = view.at or utc_now()
         reader_hash = hash_reader(view.reader_id)
         key = hash((reader_hash, view.article_id))
-        counted = key not in viewed_on(cur, state, at.date()) and (at.date(), key) not in fresh
+        counted = key not in state.viewed.on(cur, at.date()) and (at.date(), key) not in fresh
         if counted:
             fresh.add((at.date(), key))
             network = hash_reader(f"net:{view.network}") if view.network else None
@@ -124,17 +110,17 @@ def write_views(
     if rows:
         _append(tables, state, rows)
     # Only now, after the commit: a failed write must leave these views uncounted.
-    state.viewed_keys.update(key for day, key in fresh if day == state.viewed_day)
+    state.viewed.keys.update(key for day, key in fresh if day == state.viewed.day)
     return results
 
 
 def _error_for(view: View, state: WriterState) -> ReactionsError | None:
-    assert state.articles is not None
+    assert state.taps.articles is not None
     try:
         view.check_shape()
     except ReactionsError as exc:
         return exc
-    if view.article_id not in state.articles:
+    if view.article_id not in state.taps.articles:
         return UnknownArticle(f"no article with id {view.article_id[:80]!r}")
     return None
 
@@ -144,9 +130,9 @@ def _append(
     state: WriterState,
     rows: list[tuple[datetime, str, str, str, str | None]],
 ) -> None:
-    assert state.articles is not None
+    assert state.taps.articles is not None
     cells = Counter(
-        (article, quarter_hour(at), hours_since(at, state.articles[article]))
+        (article, quarter_hour(at), hours_since(at, state.taps.articles[article]))
         for at, article, *_ in rows
     )
     try:

@@ -18,7 +18,8 @@ from reactions.store.derived import (
 )
 from reactions.store.sql import insert_arrow, scalar
 from reactions.store.store import Store
-from reactions.store.taps import EVENT_COLUMNS, NEXT_EVENT_ID
+from reactions.store.taps import EVENT_COLUMNS
+from reactions.store.writer_state import NEXT_EVENT_ID
 
 _APPEND_CHUNK = 1_000_000
 

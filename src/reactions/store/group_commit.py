@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from reactions.errors import ReactionsError
-from reactions.store.taps import SETTLE_SECONDS
+from reactions.store.tap_writer import SETTLE_SECONDS
 
 _LOG = logging.getLogger(__name__)
 

@@ -30,14 +30,9 @@ from reactions.store.bar_views import (
 from reactions.store.connection import connect
 from reactions.store.group_commit import GroupCommitWriter
 from reactions.store.sql import scalar, transaction
-from reactions.store.taps import (
-    Tap,
-    TapOutcome,
-    TapTables,
-    WriterState,
-    settle,
-    write_batch,
-)
+from reactions.store.tap_writer import TapTables, settle, write_batch
+from reactions.store.taps import Tap, TapOutcome
+from reactions.store.writer_state import ExcludedEvents, WriterState
 
 T = TypeVar("T")
 _APPEND_CHUNK = 1_000_000
@@ -114,7 +109,7 @@ class Store:
 
     def settle(self) -> None:
         """Bring the derived table up to the event log now (see `taps`)."""
-        if not self._state.dirty:  # the common case costs no lock
+        if not self._state.taps.dirty:  # the common case costs no lock
             return
         with self._lock:
             settle(self._tap_tables(), self._state)
@@ -243,11 +238,11 @@ class Store:
         state = self._state
         with self._lock:
             state.load(cur)
-            assert state.articles is not None
-            if article_id not in state.articles:
+            assert state.taps.articles is not None
+            if article_id not in state.taps.articles:
                 raise UnknownArticle(f"no article with id {article_id[:80]!r}")
-            counts = state.shown(state.article_counts(cur, article_id))
-            remembered = state.readers.get(reader_hash) if reader_hash else None
+            counts = state.taps.shown(state.taps.article_counts(cur, article_id))
+            remembered = state.taps.readers.get(reader_hash) if reader_hash else None
             mine = list(remembered.get(article_id, {})) if remembered is not None else None
         if mine is None and reader_hash is not None:
             # Not in memory, so not dirty: the derived table has this reader's state. By the
@@ -282,6 +277,6 @@ class Store:
                     yield cur
             finally:
                 if flags_only:
-                    self._state.excluded = None
+                    self._state.excluded = ExcludedEvents()
                 else:
                     self._state.forget()
