@@ -431,8 +431,8 @@ def test_export_api_gives_the_same_file_as_the_cli_path_with_its_manifest(
     import pandas as pd
 
     from reactions.exports.writer import export_dataset
-    from reactions.metrics.dashboard import known_values
     from reactions.metrics.filters import strict_filters
+    from reactions.metrics.queries import known_values
     from reactions.ui.resources import get_store
 
     query = "from=2026-11-01&to=2026-11-20&topic=Politics&tz=Asia/Kolkata"

@@ -25,9 +25,9 @@ import pytest
 
 from reactions.exports import copy_out
 from reactions.exports.writer import export_dataset
-from reactions.metrics import dashboard
-from reactions.metrics.dashboard import known_values
+from reactions.metrics import article_lists, overview, time_series
 from reactions.metrics.filters import Filters, strict_filters
+from reactions.metrics.queries import known_values
 from reactions.store.articles import upsert_articles
 from reactions.store.bar_views import View
 from reactions.store.store import Store
@@ -70,7 +70,7 @@ def test_articles_and_timeseries_exports_equal_the_dashboard_and_the_raw_events(
     f = filters_for(demo, view)
     articles = exported(demo, "articles", f)
     series = exported(demo, "timeseries", f)
-    now, before = dashboard.kpis(demo.cursor(), f)
+    now, before = overview.kpis(demo.cursor(), f)
     truth = view.select(independent.standing(raw))
 
     # the KPIs the overview shows, from the files
@@ -90,7 +90,7 @@ def test_articles_and_timeseries_exports_equal_the_dashboard_and_the_raw_events(
         for k in ["like", "dislike", "love", "funny", "angry", "sad", "wow"]
         if not view.kinds or k in view.kinds
     ]
-    top = dashboard.top_articles(demo.cursor(), f, kinds).set_index("article_id")
+    top = article_lists.top_articles(demo.cursor(), f, kinds).set_index("article_id")
     per_kind = truth.groupby(["article_id", "kind_id"]).size()
     for row in articles.to_dict("records"):
         article = str(row["article_id"])
@@ -103,7 +103,7 @@ def test_articles_and_timeseries_exports_equal_the_dashboard_and_the_raw_events(
                 assert row[f"{kind}_share_low"] <= share <= row[f"{kind}_share_high"]
 
     # the mix chart's non-empty cells, and zeros everywhere else
-    mix = dashboard.mix_over_time(demo.cursor(), f)
+    mix = time_series.mix_over_time(demo.cursor(), f)
     shown = {(b.strftime("%Y-%m-%dT%H:%M:%S"), k): n for b, k, n in mix.itertuples(index=False)}
     cells = {
         (b, k): n

@@ -19,7 +19,7 @@ import streamlit as st
 
 from reactions.exports.writer import export_dataset
 from reactions.jobs.integrity_scans import scan
-from reactions.metrics import dashboard
+from reactions.metrics import overview
 from reactions.metrics.filters import Filters
 from reactions.metrics.integrity import detect, quality
 from reactions.store.connection import connect
@@ -92,8 +92,8 @@ def test_cleaned_figures_leave_out_exactly_the_undismissed_flagged_events(
         standing_ids = set(
             store.cursor().execute("SELECT event_id FROM current_reactions").df()["event_id"]
         )
-        assert dashboard.kpis(store.cursor(), dirty)[0].reactions == len(raw)
-        cleaned = dashboard.kpis(store.cursor(), clean)[0].reactions
+        assert overview.kpis(store.cursor(), dirty)[0].reactions == len(raw)
+        cleaned = overview.kpis(store.cursor(), clean)[0].reactions
         assert cleaned == len(raw) - len(standing_ids & flagged) < len(raw)
 
         buffer = io.BytesIO()
@@ -105,7 +105,7 @@ def test_cleaned_figures_leave_out_exactly_the_undismissed_flagged_events(
         # dismissing a flag counts its events again, everywhere
         burst = flags.sort_values("events").iloc[-1]
         decide(store, burst["flag_id"], "dismiss", "test", "a real crowd after a TV segment")
-        after = dashboard.kpis(store.cursor(), clean)[0].reactions
+        after = overview.kpis(store.cursor(), clean)[0].reactions
         burst_ids = set(
             store.cursor()
             .execute("SELECT event_id FROM flagged_events WHERE flag_id = ?", [burst["flag_id"]])
@@ -238,8 +238,8 @@ def test_a_burst_planted_through_the_http_api_carries_its_network_and_is_flagged
         ).df()
         assert set(flagged["event_id"]) == set(planted["event_id"])
         assert set(flagged["rule"]) == {"network_burst"}
-        clean = dashboard.kpis(cur, Filters(preset="all", topics=("Sports",)))[0]
-        raw = dashboard.kpis(cur, Filters(preset="all", topics=("Sports",), exclude_flagged=False))[
+        clean = overview.kpis(cur, Filters(preset="all", topics=("Sports",)))[0]
+        raw = overview.kpis(cur, Filters(preset="all", topics=("Sports",), exclude_flagged=False))[
             0
         ]
         assert raw.reactions - clean.reactions >= 150
@@ -289,7 +289,7 @@ def test_scans_of_recent_events_grow_an_open_flag_and_leave_a_decided_one(store:
     scan_recent(store)
     flags = store.cursor().execute("SELECT flag_id, events FROM integrity_flags").df()
     assert sorted(flags["events"]) == [40, 80]
-    cleaned = dashboard.kpis(store.cursor(), Filters(preset="all"))[0]
+    cleaned = overview.kpis(store.cursor(), Filters(preset="all"))[0]
     assert cleaned.reactions == 60  # all 120 bot reactions left out: confirmed, and new
     assert reaction_count_mismatches(store.cursor()) == 0
 

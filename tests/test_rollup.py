@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from reactions.jobs.integrity_scans import scan
-from reactions.metrics import dashboard
+from reactions.metrics import overview
 from reactions.metrics.filters import Filters
 from reactions.metrics.rollup import standing_counts
 from reactions.store import writer_state
@@ -52,7 +52,7 @@ def test_a_reader_keeps_one_number_on_all_rows_and_it_moves_when_its_first_is_un
     store.settle()
     (moved,) = reader_numbers(store)[reader_1]
     assert moved != first.event_ids[0]
-    now, _ = dashboard.kpis(store.cursor(), Filters(preset="all"))
+    now, _ = overview.kpis(store.cursor(), Filters(preset="all"))
     assert (now.reactions, now.readers) == (2, 2)
     assert reaction_count_mismatches(store.cursor()) == 0
 
@@ -122,7 +122,7 @@ def test_counts_through_the_rollup_equal_the_standing_reactions_row_by_row(
         if exclude_flagged:
             raw = raw[~raw["event_id"].isin(excluded)]
         every = Filters(preset="all", exclude_flagged=exclude_flagged)
-        now, _ = dashboard.kpis(cur, every)
+        now, _ = overview.kpis(cur, every)
         assert (now.reactions, now.readers) == (len(raw), raw["reader_hash"].nunique())
         f = replace(every, kinds=("angry", "like", "sad"))
         rng = random.Random(3)
@@ -178,14 +178,14 @@ def test_readers_count_exactly_when_a_readers_numbered_reaction_is_flagged(store
         (Filters(preset="all", kinds=("like", "sad")), 0, 0),  # the rows path, for comparison
         (Filters(preset="all", kinds=("love", "wow")), 2, 2),
     ):
-        now, _ = dashboard.kpis(cur, dashboard.effective(cur, f))
+        now, _ = overview.kpis(cur, overview.effective(cur, f))
         assert (now.readers, now.reactions) == (readers, reactions), f
 
     # A flagged reaction undone: the rollup's excluded cell follows the settle.
     store.record_reaction("budget-vote", "reader-b", "sad")
     cur = store.cursor()
     assert reaction_count_mismatches(cur) == 0
-    raw, _ = dashboard.kpis(cur, Filters(preset="all", exclude_flagged=False))
+    raw, _ = overview.kpis(cur, Filters(preset="all", exclude_flagged=False))
     assert (raw.readers, raw.reactions) == (2, 3)
 
 
@@ -208,5 +208,5 @@ def test_rollups_are_compacted_as_live_writes_grow_them_and_writing_goes_on(
     # without compaction each would hold a row per write (300); cells are 12 each
     assert peak["reaction_counts"] < 60 and peak["view_counts"] < 60
     assert reaction_count_mismatches(store.cursor()) == view_count_mismatches(store.cursor()) == 0
-    now, _ = dashboard.kpis(store.cursor(), Filters(preset="all"))
+    now, _ = overview.kpis(store.cursor(), Filters(preset="all"))
     assert (now.reactions, now.views) == (300, 300)

@@ -82,19 +82,19 @@ ALLOWED = {
     "source.sql": "rollup.standing_counts: our SELECTs with placeholders only",
     "recent.sql": "the same",
     "before.sql": "the same",
-    "value": "dashboard._by_period: a constant aggregate its callers pass; db.ROLLUPS' column",
+    "value": "overview._by_period: a constant aggregate its callers pass; db.ROLLUPS' column",
     "', '.join(cell)": "column names from the constant db.ROLLUPS",
     "local_bucket(f, 's.bucket')": "interval from INTERVALS, zone from zoneinfo, our column",
     "AMONG_IDS": "datasets.AMONG_IDS, a constant clause with one placeholder",
-    "', '.join(['s.article_id', *per_kind])": "dashboard._per_article: k0, k1… by index, "
+    "', '.join(['s.article_id', *per_kind])": "article_lists._per_article: k0, k1… by index, "
     "kind ids bound",
-    "counts.sql": "dashboard._per_article: our SELECT with placeholders only",
+    "counts.sql": "article_lists._per_article: our SELECT with placeholders only",
     "views.sql": "filters.view_predicate: placeholders only",
     "excluded": "a constant subquery of our view excluded_events",
-    # articles in scope (dashboard.top_articles, scope_sql)
+    # articles in scope (article_lists.top_articles, scope_sql)
     "published.sql": "filters.range_predicate over a constant column: placeholders only",
-    "scope.sql": "dashboard.scope_sql: our SELECT with placeholders only",
-    "per_kind": "dashboard.top_articles: coalesce(counts.k0, 0) … by index",
+    "scope.sql": "article_lists.scope_sql: our SELECT with placeholders only",
+    "per_kind": "article_lists.top_articles: coalesce(counts.k0, 0) … by index",
     "', ' if kinds else ''": "a constant separator",
     # integrity: densities of recent events and stored bars
     "partition": "integrity._densities_sql: the rule's constant key columns",

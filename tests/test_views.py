@@ -245,18 +245,18 @@ def test_the_same_seed_gives_the_same_views(tmp_path: Path) -> None:
 def test_a_corrected_publication_time_moves_the_views_hours_since_publication(
     store: Store,
 ) -> None:
-    from reactions.metrics import dashboard
+    from reactions.metrics import article_detail
     from reactions.metrics.filters import Filters
 
     store.record_views(
         [View("budget-vote", f"r{i}", at=datetime(2026, 11, 1, 10, i)) for i in range(5)]
     )
     everything = Filters(preset="all")
-    before = dashboard.article_view_timeline(store.cursor(), everything, "budget-vote")
+    before = article_detail.article_view_timeline(store.cursor(), everything, "budget-vote")
     assert before.to_dict("records") == [{"hours_since_publish": 2, "views": 5}]  # published 08:00
     corrected = make_articles("budget-vote")
     corrected["published_at"] = [pd.Timestamp("2026-11-01 09:30")]
     upsert_articles(store, corrected)
-    after = dashboard.article_view_timeline(store.cursor(), everything, "budget-vote")
+    after = article_detail.article_view_timeline(store.cursor(), everything, "budget-vote")
     assert after.to_dict("records") == [{"hours_since_publish": 0, "views": 5}]
     assert view_count_mismatches(store.cursor()) == 0

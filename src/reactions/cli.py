@@ -388,8 +388,8 @@ def export(
         stdout_binary,
         write_manifest,
     )
-    from reactions.metrics.dashboard import known_values
     from reactions.metrics.filters import strict_filters
+    from reactions.metrics.queries import known_values
 
     to_stdout = output is None or str(output) == "-"
     if as_zip and to_stdout:

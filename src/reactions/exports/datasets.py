@@ -22,7 +22,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from reactions.metrics import dashboard
+from reactions.metrics import article_lists, time_series
 from reactions.metrics.buckets import bucket_grid, floor_all
 from reactions.metrics.filters import Filters, reaction_predicate
 from reactions.metrics.queries import reaction_kinds
@@ -263,7 +263,7 @@ def articles_columns(kinds: list[str]) -> tuple[Column, ...]:
 
 def articles_frame(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     kinds = _kinds(cur, f)
-    top = dashboard.top_articles(cur, f, kinds)
+    top = article_lists.top_articles(cur, f, kinds)
     columns = [c.name for c in articles_columns(kinds)]
     if top.empty:
         return pd.DataFrame(columns=columns)
@@ -305,7 +305,9 @@ def articles_frame(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
         out["previous_reactions"] = pd.array([pd.NA] * len(out), dtype="Int64")
         out["change"] = np.nan
     else:
-        before = dashboard.counts_by_article(cur, previous).groupby("article_id")["reactions"].sum()
+        before = (
+            article_lists.counts_by_article(cur, previous).groupby("article_id")["reactions"].sum()
+        )
         prev = out["article_id"].map(before).fillna(0).astype("int64")
         out["previous_reactions"] = prev
         out["change"] = np.round(
@@ -341,8 +343,8 @@ TIMESERIES_COLUMNS = (
 def timeseries_frame(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     kinds = _kinds(cur, f)
     columns = [c.name for c in TIMESERIES_COLUMNS]
-    mix = dashboard.mix_over_time(cur, f)
-    per_bucket = dashboard.views_over_time(cur, f)
+    mix = time_series.mix_over_time(cur, f)
+    per_bucket = time_series.views_over_time(cur, f)
     buckets = bucket_grid(f, [mix["bucket"], per_bucket["bucket"]])
     if not len(buckets) or not kinds:
         return pd.DataFrame(columns=columns)
@@ -360,7 +362,7 @@ def timeseries_frame(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame
     else:
         assert f.start is not None and f.end is not None
         shift = pd.Timedelta(days=(f.end - f.start).days + 1)
-        before = dashboard.mix_over_time(cur, previous)
+        before = time_series.mix_over_time(cur, previous)
         # the previous period's buckets, moved forward by the period's length onto this one's
         before["bucket"] = floor_all(before["bucket"] + shift, f.interval)
         moved = before.groupby(["bucket", "kind_id"])["reactions"].sum()

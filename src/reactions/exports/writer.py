@@ -34,8 +34,8 @@ from reactions.exports.datasets import (
     safe_text_sql,
     timeseries_frame,
 )
-from reactions.metrics.dashboard import effective
 from reactions.metrics.filters import Filters, reaction_predicate
+from reactions.metrics.overview import effective
 
 FORMATS = ("csv", "parquet")
 CSV_DIALECT = "RFC 4180: UTF-8, header row, CRLF line ends, fields quoted when needed"

@@ -12,8 +12,8 @@ import duckdb
 import pandas as pd
 
 from reactions.config import Settings
-from reactions.metrics.dashboard import effective
 from reactions.metrics.filters import Filters
+from reactions.metrics.overview import effective
 from reactions.metrics.rollup import standing_counts
 from reactions.metrics.stats import wilson_interval
 

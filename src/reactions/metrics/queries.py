@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from reactions.metrics.filters import Known
 from reactions.store.sql import scalar
 
 # +1 for an add, -1 for a remove: summing it over a slice of the log gives the net change.
@@ -80,3 +81,15 @@ def database_summary(cur: duckdb.DuckDBPyConnection) -> DatabaseSummary:
         by_kind=by_kind,
         views=int(scalar(cur, "SELECT coalesce(sum(views), 0) FROM view_counts")),
     )
+
+
+def known_values(cur: duckdb.DuckDBPyConnection) -> Known:
+    topics, authors, tags, kinds = cur.execute(
+        """
+        SELECT (SELECT coalesce(list(DISTINCT topic), []) FROM articles),
+               (SELECT coalesce(list(DISTINCT author), []) FROM articles WHERE author <> ''),
+               (SELECT coalesce(list(DISTINCT t), []) FROM (SELECT unnest(tags) AS t FROM articles)),
+               (SELECT coalesce(list(kind_id), []) FROM reaction_kinds)
+        """
+    ).fetchall()[0]
+    return Known(frozenset(topics), frozenset(authors), frozenset(tags), frozenset(kinds))

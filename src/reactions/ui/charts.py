@@ -205,7 +205,7 @@ RATE_COLOR = "#0f172a"
 
 def rate_since_publication(per_hour: pd.DataFrame) -> go.Figure:
     """Reactions per 100 views by hours since publication: each hour's rate (dots) and the
-    rate so far (line). `per_hour` as `dashboard.rate_by_hour` makes it."""
+    rate so far (line). `per_hour` as `time_series.rate_by_hour` makes it."""
     traces: list[Trace] = []
     if not per_hour.empty:
         hours = per_hour["hours_since_publish"].to_numpy()
@@ -239,7 +239,7 @@ def rate_since_publication(per_hour: pd.DataFrame) -> go.Figure:
 
 
 def rate_over_time(per_bucket: pd.DataFrame, *, interval: str, tz: str) -> go.Figure:
-    """Reactions per 100 views per bucket, as `dashboard.rate_over_time` makes it."""
+    """Reactions per 100 views per bucket, as `time_series.rate_over_time` makes it."""
     trace = {
         "type": "scatter",
         "x": per_bucket["bucket"],

@@ -9,7 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from reactions.clock import utc_now
-from reactions.metrics import dashboard
+from reactions.metrics import article_lists, overview, queries, time_series
+from reactions.metrics import topics as topic_figures
 from reactions.metrics.alerts import AlertRule, mood_alerts
 from reactions.metrics.filters import Filters, Known
 from reactions.metrics.queries import reaction_kinds
@@ -24,7 +25,7 @@ def _cur() -> duckdb.DuckDBPyConnection:
 
 @st.cache_data(ttl=60, show_spinner=False)
 def known(db: str) -> Known:
-    return dashboard.known_values(_cur())
+    return queries.known_values(_cur())
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -33,32 +34,32 @@ def kinds(db: str) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
-def kpis(db: str, f: Filters) -> tuple[dashboard.Kpis, dashboard.Kpis | None]:
+def kpis(db: str, f: Filters) -> tuple[overview.Kpis, overview.Kpis | None]:
     cur = _cur()
-    return dashboard.kpis(cur, _effective(db, f))
+    return overview.kpis(cur, _effective(db, f))
 
 
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
 def mix(db: str, f: Filters) -> pd.DataFrame:
     cur = _cur()
-    return dashboard.mix_over_time(cur, _effective(db, f))
+    return time_series.mix_over_time(cur, _effective(db, f))
 
 
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
 def views_over_time(db: str, f: Filters) -> pd.DataFrame:
-    return dashboard.views_over_time(_cur(), f)
+    return time_series.views_over_time(_cur(), f)
 
 
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
 def top(db: str, f: Filters, kind_ids: tuple[str, ...]) -> pd.DataFrame:
     cur = _cur()
-    return dashboard.top_articles(cur, _effective(db, f), list(kind_ids))
+    return article_lists.top_articles(cur, _effective(db, f), list(kind_ids))
 
 
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
 def article_counts(db: str, f: Filters, kind_ids: tuple[str, ...]) -> pd.DataFrame:
     cur = _cur()
-    return dashboard.article_counts(cur, _effective(db, f), list(kind_ids))
+    return article_lists.article_counts(cur, _effective(db, f), list(kind_ids))
 
 
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
@@ -67,10 +68,10 @@ def topics(db: str, f: Filters) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, 
     cur = _cur()
     f = _effective(db, f)
     return (
-        dashboard.topic_counts(cur, f),
-        dashboard.topic_trend(cur, f),
-        dashboard.previous_topic_totals(cur, f),
-        dashboard.topic_views(cur, f),
+        topic_figures.topic_counts(cur, f),
+        topic_figures.topic_trend(cur, f),
+        topic_figures.previous_topic_totals(cur, f),
+        topic_figures.topic_views(cur, f),
     )
 
 
@@ -81,12 +82,12 @@ def alerts(db: str, rule: AlertRule) -> pd.DataFrame:
 
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
 def _anything_excluded(db: str) -> bool:
-    return dashboard.anything_excluded(_cur())
+    return overview.anything_excluded(_cur())
 
 
 def _effective(db: str, f: Filters) -> Filters:
-    """dashboard.effective, asking the database once per refresh rather than per figure."""
-    return dashboard.effective(_cur(), f, excluding=_anything_excluded(db))
+    """overview.effective, asking the database once per refresh rather than per figure."""
+    return overview.effective(_cur(), f, excluding=_anything_excluded(db))
 
 
 def forget() -> None:

@@ -12,7 +12,7 @@ from reactions.config import Settings
 from reactions.errors import ReactionsError
 from reactions.exports.writer import file_name
 from reactions.jobs.integrity_scans import scan
-from reactions.metrics import dashboard
+from reactions.metrics import article_detail
 from reactions.metrics.integrity import (
     activity_around,
     exclusion_log,
@@ -90,12 +90,12 @@ def detail(ctx: PageContext, flag_id: str, flag: pd.Series) -> None:
         counts = (
             pd.DataFrame(
                 {
-                    "raw": dashboard.article_breakdown(ctx.cur, raw, article_id).set_index(
+                    "raw": article_detail.article_breakdown(ctx.cur, raw, article_id).set_index(
                         "kind_id"
                     )["reactions"],
-                    "cleaned": dashboard.article_breakdown(ctx.cur, clean, article_id).set_index(
-                        "kind_id"
-                    )["reactions"],
+                    "cleaned": article_detail.article_breakdown(
+                        ctx.cur, clean, article_id
+                    ).set_index("kind_id")["reactions"],
                 }
             )
             .reindex(list(ctx.style.order))

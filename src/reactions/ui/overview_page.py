@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from reactions.config import Settings
-from reactions.metrics import dashboard
+from reactions.metrics import time_series
 from reactions.metrics.alerts import AlertRule
 from reactions.metrics.buckets import bucket_grid
 from reactions.metrics.stats import (
@@ -33,7 +33,7 @@ RATE = "rate"
 @dataclass(frozen=True)
 class Tile:
     label: str
-    field: str  # of dashboard.Kpis
+    field: str  # of overview.Kpis
     help: str | None = None
 
     def text(self, value: Any) -> str:
@@ -155,7 +155,7 @@ def _mix_chart(ctx: PageContext) -> None:
     if views.empty:
         st.caption("No views of the reaction bar recorded in this range: no rate to show.")
         return
-    per_bucket = dashboard.rate_over_time(long, views, grid)
+    per_bucket = time_series.rate_over_time(long, views, grid)
     st.plotly_chart(
         charts.rate_over_time(per_bucket, interval=f.interval, tz=f.tz),
         width="stretch",

@@ -10,7 +10,7 @@ from typing import Any
 import streamlit as st
 
 from reactions.errors import ReactionsError
-from reactions.metrics import dashboard
+from reactions.metrics import article_detail
 from reactions.metrics.queries import reaction_kinds
 from reactions.store.store import Store
 from reactions.ui import data
@@ -26,7 +26,7 @@ def render() -> None:
     # Streamlit keeps `embed` for itself (it hides the app chrome) and reports it here only.
     embed = bool(st.context.is_embedded)
     store = get_store()
-    info = dashboard.article(store.cursor(), article_id) if article_id else None
+    info = article_detail.article(store.cursor(), article_id) if article_id else None
     if info is None:
         st.error(
             "We couldn't find this article. The link may be wrong or the story removed."

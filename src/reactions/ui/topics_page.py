@@ -9,8 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from reactions.exports.writer import file_name
+from reactions.metrics.article_lists import wide_counts
 from reactions.metrics.buckets import bucket_grid
-from reactions.metrics.dashboard import wide_counts
 from reactions.metrics.stats import rate_interval
 from reactions.ui import charts, data
 from reactions.ui.context import PageContext, page_context, page_header

@@ -25,8 +25,8 @@ from starlette.routing import Route
 from reactions.errors import ExportWriteError, ReactionsError
 from reactions.exports.datasets import DATASETS
 from reactions.exports.writer import FORMATS, bundle, export_dataset, file_name
-from reactions.metrics.dashboard import known_values
 from reactions.metrics.filters import URL_PARAMS, strict_filters
+from reactions.metrics.queries import known_values
 from reactions.store.store import Store
 from reactions.web.download_links import TICKET, LinkCheck, check_ticket, link_secret
 from reactions.web.headers import secured
