@@ -24,7 +24,8 @@ import pandas as pd
 
 from reactions.metrics import article_lists, time_series
 from reactions.metrics.buckets import bucket_grid, floor_all
-from reactions.metrics.filters import Filters, reaction_predicate
+from reactions.metrics.filters import Filters
+from reactions.metrics.predicates import reaction_predicate
 from reactions.metrics.queries import reaction_kinds
 from reactions.metrics.stats import rate_interval, wilson_interval
 from reactions.store.sql import QUARTER_HOUR_SQL

@@ -34,8 +34,9 @@ from reactions.exports.datasets import (
     safe_text_sql,
     timeseries_frame,
 )
-from reactions.metrics.filters import Filters, reaction_predicate
+from reactions.metrics.filters import Filters
 from reactions.metrics.overview import effective
+from reactions.metrics.predicates import reaction_predicate
 
 FORMATS = ("csv", "parquet")
 CSV_DIALECT = "RFC 4180: UTF-8, header row, CRLF line ends, fields quoted when needed"

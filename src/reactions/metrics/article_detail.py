@@ -9,13 +9,10 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from reactions.metrics.filters import (
-    EXCLUDE_FLAGGED,
-    Filters,
-    reaction_predicate,
-    view_predicate,
-)
+from reactions.metrics.filters import Filters
+from reactions.metrics.predicates import reaction_predicate, view_predicate
 from reactions.metrics.rollup import standing_counts
+from reactions.store.derived import is_kept
 
 
 def article(cur: duckdb.DuckDBPyConnection, article_id: str) -> dict[str, Any] | None:
@@ -94,7 +91,7 @@ def article_transitions(
     undo), readers — from the event log, where a switch is a remove and an add by the same
     reader at the same instant. In the filter's date range."""
     lo, hi = f.utc_bounds()
-    clean = f"AND {EXCLUDE_FLAGGED.format(event='event_id')}" if f.exclude_flagged else ""
+    clean = f"AND {is_kept('event_id')}" if f.exclude_flagged else ""
     # One scan of the log for the article's events (a second for its adds doubled the time),
     # then only the adds at a remove's instant: 75 ms for the busiest article at 10M events.
     return cur.execute(

@@ -8,8 +8,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from reactions.metrics.filters import (
-    Filters,
+from reactions.metrics.filters import Filters
+from reactions.metrics.predicates import (
     Predicate,
     article_predicate,
     range_predicate,

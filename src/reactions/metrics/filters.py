@@ -152,80 +152,92 @@ def parse_query(
 ) -> Parsed:
     """Filters from URL parameters. A bad value is dropped and named in `problems`; the rest
     of the view still works."""
-    problems: list[str] = []
-
-    def first(key: str) -> str | None:
-        values = params.get(key) or []
-        return values[0][:MAX_TEXT] if values else None
-
-    tz = valid_zone(first("tz"))
-    if first("tz") and tz is None:
-        problems.append(f"Unknown timezone {first('tz')!r}; showing {browser_tz or 'UTC'}.")
-    tz = tz or valid_zone(browser_tz) or "UTC"
-    today = today_in(tz)
-
-    preset, start, end = DEFAULT_PRESET, None, None
-    raw_from, raw_to = first("from"), first("to")
-    if raw_from or raw_to:
-        start, end = _date(raw_from, "from", problems), _date(raw_to, "to", problems)
-        if start and end and start > end:
-            problems.append(
-                f"The range starts ({start}) after it ends ({end}); "
-                f"showing {PRESET_LABELS[DEFAULT_PRESET].lower()}."
-            )
-            start = end = None
-        if start and end:
-            preset = "custom"
-        elif start or end:
-            if not (raw_from and raw_to):
-                problems.append(
-                    "A custom range needs both from= and to=; "
-                    f"showing {PRESET_LABELS[DEFAULT_PRESET].lower()}."
-                )
-            start = end = None
-    else:
-        raw_range = first("range")
-        if raw_range and raw_range not in PRESETS:
-            problems.append(f"Unknown range {raw_range!r}; use one of {', '.join(PRESETS)}.")
-        elif raw_range:
-            preset = raw_range
-    if preset != "custom":
-        days = PRESETS[preset]
-        start, end = (None, None) if days is None else (today - timedelta(days=days - 1), today)
-
-    interval = first("interval") or "day"
-    if interval not in INTERVALS:
-        problems.append(f"Unknown interval {interval!r}; use hour, day or week.")
-        interval = "day"
-
-    def chosen(key: str, allowed: frozenset[str], what: str) -> tuple[str, ...]:
-        values = list(dict.fromkeys(v[:MAX_TEXT] for v in params.get(key) or []))[:MAX_LIST]
-        unknown = [v for v in values if v not in allowed]
-        if unknown:
-            problems.append(f"Unknown {what} {', '.join(repr(u) for u in unknown[:3])}: ignored.")
-        return tuple(v for v in values if v in allowed)
-
-    search = " ".join((first("q") or "").split())
-    flagged = first("flagged") or "exclude"
-    if flagged not in ("exclude", "include"):
-        problems.append(f"Unknown flagged={flagged!r}; use exclude or include.")
-        flagged = "exclude"
+    read = _QueryReader(params)
+    tz = read.zone(browser_tz)
+    preset, start, end = read.date_range(today_in(tz))
     return Parsed(
         Filters(
             preset=preset,
             start=start,
             end=end,
-            topics=chosen("topic", known.topics, "topic"),
-            authors=chosen("author", known.authors, "author"),
-            tags=chosen("tag", known.tags, "tag"),
-            kinds=chosen("kind", known.kinds, "reaction kind"),
-            search=search,
-            interval=interval,
+            topics=read.chosen("topic", known.topics, "topic"),
+            authors=read.chosen("author", known.authors, "author"),
+            tags=read.chosen("tag", known.tags, "tag"),
+            kinds=read.chosen("kind", known.kinds, "reaction kind"),
+            search=" ".join((read.first("q") or "").split()),
+            interval=read.one_of("interval", INTERVALS, "day", "use hour, day or week"),
             tz=tz,
-            exclude_flagged=flagged == "exclude",
+            exclude_flagged=read.one_of(
+                "flagged", ("exclude", "include"), "exclude", "use exclude or include"
+            )
+            == "exclude",
         ),
-        problems,
+        read.problems,
     )
+
+
+def preset_dates(preset: str, today: date) -> tuple[date | None, date | None]:
+    """A preset's first and last local day ending today; (None, None) for all time."""
+    days = PRESETS[preset]
+    return (None, None) if days is None else (today - timedelta(days=days - 1), today)
+
+
+class _QueryReader:
+    """Reads one link's parameters, keeping a sentence for each value it had to drop."""
+
+    def __init__(self, params: Mapping[str, Sequence[str]]) -> None:
+        self.params = params
+        self.problems: list[str] = []
+
+    def first(self, key: str) -> str | None:
+        values = self.params.get(key) or []
+        return values[0][:MAX_TEXT] if values else None
+
+    def zone(self, browser_tz: str | None) -> str:
+        tz = valid_zone(self.first("tz"))
+        if self.first("tz") and tz is None:
+            self.problems.append(
+                f"Unknown timezone {self.first('tz')!r}; showing {browser_tz or 'UTC'}."
+            )
+        return tz or valid_zone(browser_tz) or "UTC"
+
+    def date_range(self, today: date) -> tuple[str, date | None, date | None]:
+        """(preset, first day, last day): from= and to= make a custom range; else range=."""
+        raw_from, raw_to = self.first("from"), self.first("to")
+        if raw_from or raw_to:
+            start, end = _date(raw_from, "from", self.problems), _date(raw_to, "to", self.problems)
+            showing = f"showing {PRESET_LABELS[DEFAULT_PRESET].lower()}."
+            if start and end and start > end:
+                self.problems.append(f"The range starts ({start}) after it ends ({end}); {showing}")
+            elif start and end:
+                return "custom", start, end
+            elif raw_from and raw_to:
+                pass  # a date that did not parse is named already
+            else:
+                self.problems.append(f"A custom range needs both from= and to=; {showing}")
+            return DEFAULT_PRESET, *preset_dates(DEFAULT_PRESET, today)
+        preset = self.one_of(
+            "range", tuple(PRESETS), DEFAULT_PRESET, f"use one of {', '.join(PRESETS)}"
+        )
+        return preset, *preset_dates(preset, today)
+
+    def one_of(self, key: str, allowed: Sequence[str], default: str, advice: str) -> str:
+        value = self.first(key)
+        if value is None or value == "":
+            return default
+        if value not in allowed:
+            shown = f"{key}={value!r}" if key == "flagged" else f"{key} {value!r}"
+            self.problems.append(f"Unknown {shown}; {advice}.")
+            return default
+        return value
+
+    def chosen(self, key: str, allowed: frozenset[str], what: str) -> tuple[str, ...]:
+        values = list(dict.fromkeys(v[:MAX_TEXT] for v in self.params.get(key) or []))[:MAX_LIST]
+        unknown = [v for v in values if v not in allowed]
+        if unknown:
+            names = ", ".join(repr(u) for u in unknown[:3])
+            self.problems.append(f"Unknown {what} {names}: ignored.")
+        return tuple(v for v in values if v in allowed)
 
 
 def strict_filters(params: Mapping[str, Sequence[str]], known: Known) -> Filters:
@@ -252,11 +264,6 @@ def _date(raw: str | None, name: str, problems: list[str]) -> date | None:
         return None
 
 
-# --- SQL ---------------------------------------------------------------------------------
-
-
-EXCLUDE_FLAGGED = "{event} NOT IN (SELECT event_id FROM excluded_events)"
-
 # The URL query parameters that are filters (pages may add their own beside them).
 URL_PARAMS = (
     "range",
@@ -271,97 +278,3 @@ URL_PARAMS = (
     "tz",
     "flagged",
 )
-
-
-@dataclass(frozen=True)
-class Predicate:
-    """A WHERE clause over `current_reactions` (alias c) with its bound values."""
-
-    sql: str
-    params: list[object]
-
-
-def reaction_predicate(
-    f: Filters,
-    *,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    use_range: bool = True,
-    alias: str = "c",
-    time_column: str = "added_at",
-) -> Predicate:
-    """Rows in the filter: of current_reactions (alias c, by when each was added) by default,
-    or of the event log (alias="e", time_column="occurred_at"). `start`/`end` override the
-    filter's own range (the previous period's query uses its own bounds). `alias` and
-    `time_column` are the callers' constants, never input."""
-    clauses: list[str] = []
-    params: list[object] = []
-    if use_range:
-        lo, hi = (start, end) if (start or end) else f.utc_bounds()
-        within = range_predicate(f"{alias}.{time_column}", lo, hi)
-        if within.params:
-            clauses.append(within.sql)
-            params.extend(within.params)
-    if f.kinds:
-        clauses.append(f"{alias}.kind_id IN ({', '.join('?' * len(f.kinds))})")
-        params.extend(f.kinds)
-    if f.exclude_flagged:  # a standing reaction is its add event: flagged or not
-        clauses.append(EXCLUDE_FLAGGED.format(event=f"{alias}.event_id"))
-    article = article_predicate(f)
-    if article.sql != "TRUE":
-        clauses.append(
-            f"{alias}.article_id IN (SELECT article_id FROM articles a WHERE {article.sql})"
-        )
-        params.extend(article.params)
-    return Predicate(" AND ".join(clauses) or "TRUE", params)
-
-
-def range_predicate(column: str, start: datetime | None, end: datetime | None) -> Predicate:
-    """`column` in [start, end), either bound open when None; `column` is the caller's
-    constant."""
-    clauses: list[str] = []
-    params: list[object] = []
-    if start is not None:
-        clauses.append(f"{column} >= ?")
-        params.append(start)
-    if end is not None:
-        clauses.append(f"{column} < ?")
-        params.append(end)
-    return Predicate(" AND ".join(clauses) or "TRUE", params)
-
-
-def view_predicate(
-    f: Filters,
-    *,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    alias: str = "v",
-    time_column: str = "bucket",
-) -> Predicate:
-    """Views in the filter — the denominator of its rates: its range and the articles it
-    picks, over `view_counts` (alias v, by quarter hour) by default. Kinds and integrity
-    flags do not apply: any view could have become any reaction, and views are not flagged."""
-    return reaction_predicate(
-        replace(f, kinds=(), exclude_flagged=False),
-        start=start,
-        end=end,
-        alias=alias,
-        time_column=time_column,
-    )
-
-
-def article_predicate(f: Filters) -> Predicate:
-    """Articles (alias a) matching topic, author, tag and title search."""
-    clauses: list[str] = []
-    params: list[object] = []
-    for column, values in (("a.topic", f.topics), ("a.author", f.authors)):
-        if values:
-            clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
-            params.extend(values)
-    if f.tags:
-        clauses.append("list_has_any(a.tags, ?::VARCHAR[])")
-        params.append(list(f.tags))
-    if f.search:
-        clauses.append("contains(lower(a.title), lower(?))")
-        params.append(f.search)
-    return Predicate(" AND ".join(clauses) or "TRUE", params)

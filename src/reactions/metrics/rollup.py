@@ -11,7 +11,7 @@ recomputable from the raw events (the tests do):
 - a bound inside a quarter hour (the mood alerts' "last hour") takes the rows of that partial
   quarter from `current_reactions`;
 - excluded (flagged, not dismissed) reactions are left out by the rollup's `excluded` column,
-  and in a partial quarter by the same clause as everywhere (filters.EXCLUDE_FLAGGED).
+  and in a partial quarter by the same clause as everywhere (store.derived.is_kept).
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from reactions.metrics.filters import Filters, Predicate, range_predicate, reaction_predicate
+from reactions.metrics.filters import Filters
+from reactions.metrics.predicates import Predicate, range_predicate, reaction_predicate
 from reactions.store.sql import quarter_hour
 
 QUARTER = timedelta(minutes=15)

@@ -7,11 +7,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from reactions.metrics.filters import (
-    INTERVALS,
-    Filters,
-    view_predicate,
-)
+from reactions.metrics.filters import INTERVALS, Filters
+from reactions.metrics.predicates import view_predicate
 from reactions.metrics.rollup import standing_counts
 
 

@@ -7,10 +7,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from reactions.metrics.filters import (
-    Filters,
-    view_predicate,
-)
+from reactions.metrics.filters import Filters
+from reactions.metrics.predicates import view_predicate
 from reactions.metrics.rollup import standing_counts
 from reactions.metrics.time_series import local_bucket
 

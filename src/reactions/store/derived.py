@@ -49,7 +49,22 @@ REACTION_COUNTS_DDL = """
         reactions   BIGINT NOT NULL
     )
 """
-EXCLUDED_EVENT = "event_id IN (SELECT event_id FROM excluded_events)"
+# The events integrity leaves out — flagged, and no editor dismissed the flag (the view
+# `excluded_events`, schema.py): the one definition every clause about them uses.
+EXCLUDED_EVENTS = "(SELECT event_id FROM excluded_events)"
+
+
+def is_excluded(column: str) -> str:
+    """SQL: the event id in `column` (our constant) is one integrity leaves out."""
+    return f"{column} IN {EXCLUDED_EVENTS}"
+
+
+def is_kept(column: str) -> str:
+    """SQL: the event id in `column` (our constant) counts in cleaned figures."""
+    return f"{column} NOT IN {EXCLUDED_EVENTS}"
+
+
+EXCLUDED_EVENT = is_excluded("event_id")
 
 
 def reaction_counts_of(where: str = "TRUE", sign: int = 1) -> str:

@@ -15,11 +15,11 @@ from reactions.clock import today_in
 from reactions.metrics.filters import (
     INTERVALS,
     PRESET_LABELS,
-    PRESETS,
     URL_PARAMS,
     Filters,
     Known,
     parse_query,
+    preset_dates,
 )
 from reactions.ui import data
 from reactions.ui.charts import KindStyle
@@ -133,8 +133,7 @@ def _filter_bar(known: Known, style: KindStyle, tz: str) -> Filters:
             pair = tuple(picked) if isinstance(picked, (tuple, list)) else (picked,)
             start, end = (pair[0], pair[-1]) if pair else (today, today)
         else:
-            days = PRESETS[preset]
-            start, end = (None, None) if days is None else (today - timedelta(days=days - 1), today)
+            start, end = preset_dates(preset, today)
         topics = st.multiselect("Topics", sorted(known.topics), key="f_topics")
         authors = st.multiselect("Authors", sorted(known.authors), key="f_authors")
         tags = st.multiselect("Tags", sorted(known.tags), key="f_tags")
