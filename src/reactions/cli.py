@@ -381,13 +381,8 @@ def export(
     articles    one row per article: counts, shares with 95 % intervals, previous period
     timeseries  one row per interval bucket x kind, with the previous period's value
     """
-    from reactions.exports.writer import (
-        bundle,
-        export_dataset,
-        file_name,
-        stdout_binary,
-        write_manifest,
-    )
+    from reactions.exports.delivery import deliver, write_manifest
+    from reactions.exports.writer import stdout_binary
     from reactions.metrics.filters import strict_filters
     from reactions.metrics.queries import known_values
 
@@ -397,24 +392,21 @@ def export(
     with _open_store(db_path) as store:
         f = strict_filters(_query_params(**filters), known_values(store.cursor()))
         # This process owns the file alone, so a database-wide setting is ours to change:
-        # large unordered exports stream their blocks as they come (export.ORDERED_UP_TO).
+        # large unordered exports stream their blocks as they come (writer.ORDERED_UP_TO).
         store.cursor().execute("SET preserve_insertion_order = false")
         cur = store.cursor()
+        shape = "zip" if as_zip else fmt
         if to_stdout:
-            result = export_dataset(cur, dataset, f, stdout_binary(), fmt=fmt)
+            result = deliver(cur, dataset, f, shape, stdout_binary())
         else:
             assert output is not None
-            data = output.with_name(output.name + ".part") if as_zip else output
             with _bar(100, f"exporting {dataset}") as bar:
 
                 def on_progress(fraction: float) -> None:
                     bar.n = round(100 * fraction, 1)
                     bar.refresh()
 
-                result = export_dataset(cur, dataset, f, data, fmt=fmt, progress=on_progress)
-            if as_zip:
-                bundle(data, result.manifest, output, file_name(dataset, f, fmt))
-                data.unlink()
+                result = deliver(cur, dataset, f, shape, output, progress=on_progress)
         sidecar = manifest_path
         if (
             sidecar is None

@@ -10,9 +10,7 @@ and text as it is.
 
 from __future__ import annotations
 
-import json
 import sys
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -26,24 +24,26 @@ from reactions.errors import InvalidInput
 from reactions.exports.copy_out import ProgressFn, copy_query
 from reactions.exports.datasets import (
     DATASETS,
+    TIMESERIES_COLUMNS,
     Column,
+    articles_columns,
     articles_frame,
-    columns_for,
-    events_csv_query,
-    events_query,
-    safe_text_sql,
+    dataset_kinds,
     timeseries_frame,
 )
+from reactions.exports.dialect import (
+    COPY_OPTIONS,
+    CSV_DIALECT,
+    CSV_LINES,
+    FORMATS,
+    FORMULA_RULE,
+    safe_text_sql,
+)
+from reactions.exports.events import EVENTS_COLUMNS, events_csv_query, events_query
 from reactions.metrics.filters import Filters
 from reactions.metrics.overview import effective
 from reactions.metrics.predicates import reaction_predicate
 
-FORMATS = ("csv", "parquet")
-CSV_DIALECT = "RFC 4180: UTF-8, header row, CRLF line ends, fields quoted when needed"
-FORMULA_RULE = (
-    "text cells starting with =, +, -, @, tab or carriage return get a leading ' so "
-    "spreadsheets show them as text (CSV only)"
-)
 # Up to this many events an export is sorted by event_id (the same bytes on every run).
 # Beyond, sorting would hold the rows in memory: blocks stream as they come (measured on 10M
 # events, 2.6 GB of CSV: 6.5 s and 355 MB unordered on two threads; 10.6 s in order on one).
@@ -57,12 +57,6 @@ ROW_ORDER = {
     "articles": "most reactions first, then article_id",
     "timeseries": "by bucket_start, then the kinds' display order",
 }
-COPY_OPTIONS = {
-    "csv": "FORMAT csv, HEADER true, NEW_LINE '\r\n'",
-    "parquet": "FORMAT parquet, COMPRESSION zstd",
-}
-# Lines the query already made CSV (datasets.events_csv_query): written as they are.
-CSV_LINES = "FORMAT csv, HEADER true, QUOTE '', NEW_LINE '\r\n'"
 
 
 @dataclass(frozen=True)
@@ -157,17 +151,6 @@ def _select(sql: str, columns: tuple[Column, ...], fmt: str) -> str:
     return f"SELECT {', '.join(names)} FROM ({sql})"
 
 
-def write_manifest(path: Path, content: dict[str, Any]) -> None:
-    path.write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def bundle(data: Path, content: dict[str, Any], archive: Path, name: str) -> None:
-    """A zip of the data file (as `name`) and manifest.json, for handing over as one file."""
-    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as bundle_file:
-        bundle_file.write(data, arcname=name)
-        bundle_file.writestr("manifest.json", json.dumps(content, indent=2, ensure_ascii=False))
-
-
 def manifest(
     dataset: str,
     f: Filters,
@@ -237,3 +220,11 @@ def _slug(text: str) -> str:
 
 def stdout_binary() -> BinaryIO:
     return sys.stdout.buffer
+
+
+def columns_for(cur: duckdb.DuckDBPyConnection, dataset: str, f: Filters) -> tuple[Column, ...]:
+    if dataset == "events":
+        return EVENTS_COLUMNS
+    if dataset == "articles":
+        return articles_columns(dataset_kinds(cur, f))
+    return TIMESERIES_COLUMNS

@@ -5,35 +5,25 @@ clicked (a callable `data`), so buttons cost a page nothing."""
 from __future__ import annotations
 
 import io
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from reactions.exports.writer import bundle, export_dataset, export_frame, file_name
+from reactions.exports.delivery import deliver
+from reactions.exports.dialect import MEDIA_TYPES
+from reactions.exports.writer import export_frame, file_name
 from reactions.metrics.filters import Filters
 from reactions.ui.resources import get_store
 from reactions.web.download_links import link_secret, signed_url
 
-MIME = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet", "zip": "application/zip"}
 
-
-def dataset_bytes(
-    dataset: str, f: Filters, fmt: str = "csv", *, with_manifest: bool = False
-) -> bytes:
-    cur = get_store().cursor()
-    if not with_manifest:
-        buffer = io.BytesIO()
-        export_dataset(cur, dataset, f, buffer, fmt=fmt)
-        return buffer.getvalue()
-    with tempfile.TemporaryDirectory(prefix="reactions-ui-export-") as tmp:
-        data = Path(tmp) / file_name(dataset, f, fmt)
-        result = export_dataset(cur, dataset, f, data, fmt=fmt)
-        archive = Path(tmp) / "bundle.zip"
-        bundle(data, result.manifest, archive, data.name)
-        return archive.read_bytes()
+def dataset_bytes(dataset: str, f: Filters, shape: str) -> bytes:
+    """A small dataset (articles, timeseries: a row per article or bucket) as the download
+    button's bytes; the raw events never come here (see `dataset_button`)."""
+    buffer = io.BytesIO()
+    deliver(get_store().cursor(), dataset, f, shape, buffer)
+    return buffer.getvalue()
 
 
 def dataset_button(
@@ -47,9 +37,9 @@ def dataset_button(
         return
     st.download_button(
         label,
-        data=lambda: dataset_bytes(dataset, f, fmt, with_manifest=with_manifest),
+        data=lambda: dataset_bytes(dataset, f, shape),
         file_name=file_name(dataset, f, shape),
-        mime=MIME[shape],
+        mime=MEDIA_TYPES[shape],
         key=key,
         icon=":material/download:",
         on_click="ignore",
@@ -75,7 +65,7 @@ def table_button(label: str, frame: Callable[[], pd.DataFrame], name: str, *, ke
         label,
         data=build,
         file_name=name,
-        mime=MIME["csv"],
+        mime=MEDIA_TYPES["csv"],
         key=key,
         icon=":material/download:",
         on_click="ignore",

@@ -9,8 +9,9 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from reactions.exports.datasets import DATASETS, columns_for
-from reactions.exports.writer import FORMATS
+from reactions.exports.datasets import DATASETS
+from reactions.exports.dialect import FORMATS
+from reactions.exports.writer import columns_for
 from reactions.metrics.filters import Filters
 from reactions.ui.context import page_context, page_header
 from reactions.ui.downloads import dataset_button

@@ -11,6 +11,7 @@ streamed from there, so memory stays flat."""
 
 from __future__ import annotations
 
+import io
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -24,7 +25,8 @@ from starlette.routing import Route
 
 from reactions.errors import ExportWriteError, ReactionsError
 from reactions.exports.datasets import DATASETS
-from reactions.exports.writer import FORMATS, bundle, export_dataset, file_name
+from reactions.exports.delivery import deliver
+from reactions.exports.dialect import SHAPES
 from reactions.metrics.filters import URL_PARAMS, strict_filters
 from reactions.metrics.queries import known_values
 from reactions.store.store import Store
@@ -33,12 +35,6 @@ from reactions.web.headers import secured
 from reactions.web.tokens import TokenCheck, check_bearer
 
 FILTER_PARAMS = set(URL_PARAMS)
-SHAPES = (*FORMATS, "zip", "manifest.json")
-MEDIA = {
-    "csv": "text/csv; charset=utf-8",
-    "parquet": "application/vnd.apache.parquet",
-    "zip": "application/zip",
-}
 
 
 def export_route(store: Callable[[], Store]) -> Route:
@@ -119,19 +115,19 @@ def _build(
 ) -> Response:
     cur = store.cursor()
     f = strict_filters(params, known_values(cur))
-    fmt = shape if shape in FORMATS else "csv"
-    data = tmp / file_name(dataset, f, fmt)
-    result = export_dataset(cur, dataset, f, data, fmt=fmt)
     if shape == "manifest.json":
+        result = deliver(cur, dataset, f, shape, io.BytesIO())
         shutil.rmtree(tmp, ignore_errors=True)
         return JSONResponse(result.manifest)
+    path = tmp / "export"
+    result = deliver(cur, dataset, f, shape, path)
     headers = {"X-Reactions-Rows": str(result.rows), "X-Reactions-SHA256": result.sha256}
-    path = data
-    if shape == "zip":
-        path = tmp / file_name(dataset, f, "zip")
-        bundle(data, result.manifest, path, data.name)
     return FileResponse(
-        path, media_type=MEDIA[shape], filename=path.name, headers=headers, background=cleanup
+        path,
+        media_type=result.media_type,
+        filename=result.name,
+        headers=headers,
+        background=cleanup,
     )
 
 
