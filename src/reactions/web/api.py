@@ -15,10 +15,10 @@ nothing. No Streamlit here: app.py hands in the store.
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from importlib import resources
-from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -31,20 +31,14 @@ from reactions.metrics.queries import bar_state, reaction_kinds
 from reactions.store.store import Store
 from reactions.web.export_api import export_route
 from reactions.web.headers import secured
-from reactions.web.identity import network_identity, reader_identity
+from reactions.web.identity import network_identity
 from reactions.web.limits import RateLimiter, is_bot
 from reactions.web.reaction_bar import reaction_bar
+from reactions.web.requests import ApiError, client_host, json_object, reader_of, required
 
-MAX_BODY_BYTES = 4_096
 REACTION_FIELDS = frozenset({"article_id", "kind", "reader_id"})
 VIEW_FIELDS = frozenset({"article_id", "reader_id"})
 STATUS = {UnknownArticle: 404, UnknownKind: 422, InvalidInput: 422}
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
 
 
 def error(status: int, message: str) -> JSONResponse:
@@ -75,12 +69,11 @@ def widget_script(store: Store) -> str:
 
 def routes(store: Callable[[], Store], settings: Settings) -> list[Route]:
     origins = settings.allowed_origins
-    per_reader = RateLimiter(settings.taps_per_reader_minute)
-    per_network = RateLimiter(settings.taps_per_ip_minute)
+    taps = Budget(settings.taps_per_reader_minute, settings.taps_per_ip_minute, "reactions")
     # Views have limits of the same size but their own budget: a reader scrolling through
     # ten stories must not use up the reactions they may tap.
-    views_per_reader = RateLimiter(settings.taps_per_reader_minute)
-    views_per_network = RateLimiter(settings.taps_per_ip_minute)
+    views = Budget(settings.taps_per_reader_minute, settings.taps_per_ip_minute, "views")
+    answering = _answering(origins)
 
     async def preflight(request: Request) -> Response:
         response = Response(status_code=204)
@@ -97,70 +90,44 @@ def routes(store: Callable[[], Store], settings: Settings) -> list[Route]:
             cache="public, max-age=300",
         )
 
-    async def post_reaction(request: Request) -> Response:
-        return _cors(request, await _post_reaction(request), origins)
-
-    async def get_reactions(request: Request) -> Response:
-        return _cors(request, await _get_reactions(request), origins)
-
-    async def _post_reaction(request: Request) -> JSONResponse:
-        try:
-            agent = request.headers.get("user-agent")
-            if is_bot(agent):
-                raise ApiError(403, "automated clients cannot react")
-            body = await _json_object(request, REACTION_FIELDS)
-            article_id, kind = _required(body, "article_id"), _required(body, "kind")
-            reader = body.get("reader_id")
-            reader_id = _reader_identity(request, reader)
-            host = request.client.host if request.client else "unknown"
-            wait = per_network.retry_after(host) or per_reader.retry_after(reader_id)
-            if wait:
-                return _too_many(wait, "reactions")
-            outcome = await store().record_reaction_async(
-                article_id, reader_id, kind, network=network_identity(host)
-            )
-        except ApiError as exc:
-            return error(exc.status, str(exc))
-        except ReactionsError as exc:
-            return error(STATUS.get(type(exc), 422), str(exc))
+    @answering
+    async def post_reaction(request: Request) -> JSONResponse:
+        if is_bot(request.headers.get("user-agent")):
+            raise ApiError(403, "automated clients cannot react")
+        body = await json_object(request, REACTION_FIELDS)
+        article_id, kind = required(body, "article_id"), required(body, "kind")
+        reader_id = reader_of(request, body.get("reader_id"))
+        host = client_host(request)
+        taps.spend(host or "unknown", reader_id)
+        outcome = await store().record_reaction_async(
+            article_id, reader_id, kind, network=network_identity(host)
+        )
         # The counts right after this tap's commit come with the outcome: no second read.
         state = bar_state(article_id, outcome.counts, outcome.after)
         return JSONResponse({**state, "change": outcome.change})
 
-    async def post_view(request: Request) -> Response:
-        return _cors(request, await _post_view(request), origins)
-
-    async def _post_view(request: Request) -> JSONResponse:
-        try:
-            if is_bot(request.headers.get("user-agent")):
-                raise ApiError(403, "automated clients are not counted as views")
-            body = await _json_object(request, VIEW_FIELDS)
-            article_id = _required(body, "article_id")
-            reader_id = _reader_identity(request, body.get("reader_id"))
-            host = request.client.host if request.client else "unknown"
-            wait = views_per_network.retry_after(host) or views_per_reader.retry_after(reader_id)
-            if wait:
-                return _too_many(wait, "views")
-            outcome = await store().record_view_async(
-                article_id, reader_id, network=network_identity(host)
-            )
-        except ApiError as exc:
-            return error(exc.status, str(exc))
-        except ReactionsError as exc:
-            return error(STATUS.get(type(exc), 422), str(exc))
+    @answering
+    async def post_view(request: Request) -> JSONResponse:
+        if is_bot(request.headers.get("user-agent")):
+            raise ApiError(403, "automated clients are not counted as views")
+        body = await json_object(request, VIEW_FIELDS)
+        article_id = required(body, "article_id")
+        reader_id = reader_of(request, body.get("reader_id"))
+        host = client_host(request)
+        views.spend(host or "unknown", reader_id)
+        outcome = await store().record_view_async(
+            article_id, reader_id, network=network_identity(host)
+        )
         return JSONResponse({"article_id": outcome.article_id, "counted": outcome.counted})
 
-    async def _get_reactions(request: Request) -> JSONResponse:
+    @answering
+    async def get_reactions(request: Request) -> JSONResponse:
         article_id = request.path_params["article_id"]
-        reader = request.query_params.get("reader_id")
-        try:
-            current = store()
-            reader_hash = current.hash_reader(_reader_identity(request, reader))
-            state = await run_in_threadpool(reaction_bar, current, article_id, reader_hash)
-        except ApiError as exc:
-            return error(exc.status, str(exc))
-        except ReactionsError as exc:
-            return error(STATUS.get(type(exc), 422), str(exc))
+        current = store()
+        reader = reader_of(request, request.query_params.get("reader_id"))
+        state = await run_in_threadpool(
+            reaction_bar, current, article_id, current.hash_reader(reader)
+        )
         return JSONResponse(state)
 
     return [
@@ -174,62 +141,42 @@ def routes(store: Callable[[], Store], settings: Settings) -> list[Route]:
     ]
 
 
-def _too_many(seconds: int, what: str) -> JSONResponse:
-    response = error(429, f"too many {what}; try again in {seconds} s")
-    response.headers["Retry-After"] = str(seconds)
-    return response
+Handler = Callable[[Request], Awaitable[JSONResponse]]
 
 
-async def _json_object(request: Request, fields: frozenset[str]) -> dict[str, Any]:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/json":
-        raise ApiError(415, "send the body as application/json")
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise ApiError(413, f"the body is over {MAX_BODY_BYTES:,} bytes")
-    raw = bytearray()
-    async for chunk in request.stream():  # a lying or missing Content-Length is capped too
-        raw.extend(chunk)
-        if len(raw) > MAX_BODY_BYTES:
-            raise ApiError(413, f"the body is over {MAX_BODY_BYTES:,} bytes")
-    try:
-        parsed = json.loads(bytes(raw).decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
-    except UnicodeDecodeError:
-        raise ApiError(400, "the body is not UTF-8") from None
-    except json.JSONDecodeError as exc:
-        raise ApiError(
-            400, f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        ) from None
-    except ValueError as exc:  # duplicate keys
-        raise ApiError(400, str(exc)) from None
-    if not isinstance(parsed, dict):
-        raise ApiError(422, "the body must be a JSON object")
-    unknown = sorted(set(parsed) - fields)
-    if unknown:
-        raise ApiError(422, f"unknown field {unknown[0][:40]!r}; send {', '.join(sorted(fields))}")
-    return parsed
+def _answering(origins: tuple[str, ...]) -> Callable[[Handler], Handler]:
+    """A route's errors as JSON with their status (and Retry-After for a 429), and CORS for
+    the configured sites, on every answer."""
+
+    def wrap(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def answer(request: Request) -> JSONResponse:
+            try:
+                response = await handler(request)
+            except ApiError as exc:
+                response = error(exc.status, str(exc))
+                if exc.retry_after is not None:
+                    response.headers["Retry-After"] = str(exc.retry_after)
+            except ReactionsError as exc:
+                response = error(STATUS.get(type(exc), 422), str(exc))
+            _cors(request, response, origins)
+            return response
+
+        return answer
+
+    return wrap
 
 
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    seen: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in seen:
-            raise ValueError(f"the key {key[:40]!r} appears twice")
-        seen[key] = value
-    return seen
+class Budget:
+    """Requests per minute per network address and per reader, for one kind of request."""
 
+    def __init__(self, per_reader: int, per_network: int, what: str) -> None:
+        self.per_reader = RateLimiter(per_reader)
+        self.per_network = RateLimiter(per_network)
+        self.what = what
 
-def _required(body: dict[str, Any], field: str) -> str:
-    value = body.get(field)
-    if value is None:
-        raise ApiError(422, f"{field} is required")
-    if not isinstance(value, str):
-        raise ApiError(422, f"{field} must be a string, not {type(value).__name__}")
-    return value
-
-
-def _reader_identity(request: Request, reader_id: object) -> str:
-    if reader_id is not None and not isinstance(reader_id, str):
-        raise ApiError(422, f"reader_id must be a string, not {type(reader_id).__name__}")
-    host = request.client.host if request.client else None
-    return reader_identity(reader_id, host, request.headers.get("user-agent"))
+    def spend(self, host: str, reader_id: str) -> None:
+        """Count one request, or refuse it with a 429 saying when to try again."""
+        wait = self.per_network.retry_after(host) or self.per_reader.retry_after(reader_id)
+        if wait:
+            raise ApiError(429, f"too many {self.what}; try again in {wait} s", retry_after=wait)
