@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from reactions.demo.newsroom import Newsroom, generate, load_seed_article, populate
+from reactions.demo.articles import load_seed_article
+from reactions.demo.newsroom import Newsroom, generate, populate
 from reactions.exports.writer import export_dataset
 from reactions.metrics.filters import Filters
 from reactions.store.derived import derived_state_mismatches, reaction_count_mismatches
