@@ -20,6 +20,7 @@ from reactions.cli.common import (
     settings_for,
 )
 from reactions.errors import ReactionsError
+from reactions.metrics.stats import per_100_views
 from reactions.store.bulk import rebuild_derived
 from reactions.store.connection import connect
 from reactions.store.schema import applied_migrations, apply_migrations
@@ -198,11 +199,8 @@ def stats(db_path: Path | None) -> None:
     click.echo(f"events              {summary.events:,}  ({span})")
     click.echo(f"readers             {summary.readers:,}")
     click.echo(f"current reactions   {summary.current_reactions:,}")
-    rate = (
-        f"  ({100 * summary.current_reactions / summary.views:.2f} reactions per 100 views)"
-        if summary.views
-        else ""
-    )
+    per_100 = per_100_views(summary.current_reactions, summary.views)
+    rate = f"  ({per_100:.2f} reactions per 100 views)" if per_100 is not None else ""
     click.echo(f"views of the bar    {summary.views:,}{rate}")
     for row in summary.by_kind.itertuples():
         click.echo(f"  {row.emoji}  {row.label:<9} {row.current:>12,}  {row.share:6.1%}")

@@ -26,7 +26,7 @@ from reactions.metrics import article_lists, time_series
 from reactions.metrics.buckets import bucket_grid, floor_all
 from reactions.metrics.filters import Filters
 from reactions.metrics.queries import reaction_kinds
-from reactions.metrics.stats import rate_interval, wilson_interval
+from reactions.metrics.stats import per_100_views_of, rate_interval, wilson_interval
 
 DATASETS = ("events", "articles", "timeseries")
 # Articles whose id is in a bound list: a semi-join with the list unnested, 9 ms for 2,000
@@ -197,9 +197,7 @@ def timeseries_frame(cur: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame
     out = now.rename("reactions").reset_index()
     views = per_bucket.set_index("bucket")["views"]
     out["views"] = out["bucket"].map(views).fillna(0).astype("int64")
-    out["reaction_rate"] = np.round(
-        out["reactions"] / out["views"].where(out["views"] > 0) * 100, 6
-    )
+    out["reaction_rate"] = per_100_views_of(out["reactions"], out["views"])
     previous = f.previous()
     if previous is None:
         out["previous_reactions"] = pd.array([pd.NA] * len(out), dtype="Int64")

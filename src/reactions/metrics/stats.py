@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 Z_95 = 1.959964  # two-sided 95 %
 # Below this many reactions a share is flagged "few reactions": its interval is wide enough
@@ -49,6 +50,12 @@ def per_100_views(reactions: float, views: float) -> float | None:
     return 100 * reactions / views if views else None
 
 
+def per_100_views_of(reactions: pd.Series, views: pd.Series) -> pd.Series:
+    """`per_100_views` for columns, rounded to six places (the files' precision); NaN where
+    there were no views."""
+    return (reactions / views.where(views > 0) * 100).round(6)
+
+
 def rate_interval(
     reactions: npt.ArrayLike, views: npt.ArrayLike
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -59,7 +66,7 @@ def rate_interval(
     n = np.asarray(views, dtype=float)
     low, high = wilson_interval(np.minimum(r, n), n)
     has = n > 0
-    rate = np.where(has, r / np.maximum(n, 1) * 100, np.nan)
+    rate = np.where(has, 100 * r / np.maximum(n, 1), np.nan)
     return rate, np.where(has, low * 100, np.nan), np.where(has, high * 100, np.nan)
 
 

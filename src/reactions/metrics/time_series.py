@@ -10,6 +10,7 @@ import pandas as pd
 from reactions.metrics.filters import INTERVALS, Filters
 from reactions.metrics.predicates import view_predicate
 from reactions.metrics.rollup import standing_counts
+from reactions.metrics.stats import per_100_views_of
 
 
 def local_bucket(f: Filters, column: str) -> str:
@@ -72,9 +73,7 @@ def _reactions_and_views(
         }
     )
     out = (out.reindex(keys) if keys is not None else out.sort_index()).fillna(0).astype("int64")
-    out["reactions_per_100_views"] = (
-        out["reactions"] / out["views"].where(out["views"] > 0) * 100
-    ).round(6)
+    out["reactions_per_100_views"] = per_100_views_of(out["reactions"], out["views"])
     return out.rename_axis(key)
 
 
@@ -96,6 +95,5 @@ def rate_by_hour(reactions: pd.DataFrame, views: pd.DataFrame) -> pd.DataFrame:
     both = pd.concat([reactions["hours_since_publish"], views["hours_since_publish"]])
     hours = range(int(both.min()), int(both.max()) + 1)
     out = _reactions_and_views(reactions, views, "hours_since_publish", hours)
-    so_far = out["views"].cumsum()
-    out["since_publication"] = (out["reactions"].cumsum() / so_far.where(so_far > 0) * 100).round(6)
+    out["since_publication"] = per_100_views_of(out["reactions"].cumsum(), out["views"].cumsum())
     return out.reset_index()
