@@ -27,7 +27,8 @@ from bench import api, live, pages
 from reactions.clock import utc_now
 from reactions.demo.newsroom import generate, populate
 from reactions.jobs.integrity_scans import scan
-from reactions.metrics.integrity import Quality, detect, quality
+from reactions.metrics.integrity import detect
+from reactions.metrics.integrity_reports import Quality, quality
 from reactions.metrics.queries import SIGNED
 from reactions.store.connection import connect
 from reactions.store.store import Store

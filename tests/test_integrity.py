@@ -21,7 +21,8 @@ from reactions.exports.writer import export_dataset
 from reactions.jobs.integrity_scans import scan
 from reactions.metrics import overview
 from reactions.metrics.filters import Filters
-from reactions.metrics.integrity import detect, quality
+from reactions.metrics.integrity import detect
+from reactions.metrics.integrity_reports import quality
 from reactions.store.connection import connect
 from reactions.store.integrity_flags import decide
 from reactions.store.store import Store

@@ -15,6 +15,7 @@ from reactions.cli.common import (
     cli,
     db_option,
     open_store,
+    output_option,
 )
 from reactions.store.kinds import add_kind, edit_kind, move_kind, set_kind_enabled
 from reactions.store.store import Store
@@ -134,17 +135,11 @@ def integrity_scan(db_path: Path | None) -> None:
 
 @integrity.command("log")
 @db_option
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="File to write; omitted writes to stdout.",
-)
+@output_option("File to write; omitted writes to stdout.")
 def integrity_log(db_path: Path | None, output: Path | None) -> None:
     """The exclusion log as CSV: every flag and every decision on it (who, when, why)."""
     from reactions.exports.writer import export_frame, stdout_binary
-    from reactions.metrics.integrity import exclusion_log
+    from reactions.metrics.integrity_reports import exclusion_log
 
     with open_store(db_path) as store:
         log = exclusion_log(store.cursor())

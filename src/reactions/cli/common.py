@@ -54,6 +54,17 @@ def db_option(func: F) -> F:
     )(func)
 
 
+def output_option(help_text: str) -> Callable[[F], F]:
+    """-o/--output FILE for a command that writes a file (or stdout without it)."""
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help=help_text,
+    )
+
+
 def settings_for(db_path: Path | None) -> Settings:
     return Settings.load(db_path)
 

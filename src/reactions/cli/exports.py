@@ -14,6 +14,7 @@ from reactions.cli.common import (
     cli,
     db_option,
     open_store,
+    output_option,
     progress_bar,
 )
 from reactions.web.tokens import create_token, revoke_token
@@ -79,13 +80,7 @@ def _query_params(**values: Any) -> dict[str, list[str]]:
 @db_option
 @click.argument("dataset", type=click.Choice(["events", "articles", "timeseries"]))
 @filter_options
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="File to write; '-' or omitted writes to stdout.",
-)
+@output_option("File to write; '-' or omitted writes to stdout.")
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True
 )

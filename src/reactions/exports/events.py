@@ -16,11 +16,10 @@ def zone_offsets_sql(tz: str) -> str:
     """Each UTC quarter hour from the first to the last event (two bound timestamps), with
     `tz`'s offset in it as an interval (`shift`) and as ISO 8601 text (`suffix`, e.g. +05:30).
     A zone's offset changes only on a quarter hour (as db.QUARTER_HOUR_SQL relies on), so the
-    events join this instead of converting each time: 10M events in Berlin time took 1.0 s to
-    format where a conversion per event took 3.3–4.1 s, with the same text for every event
-    (checked in four zones, Lord Howe's half-hour summer time among them). The bounds are
+    events join this instead of an ICU conversion each, with the same text for every event
+    (tests check four zones, Lord Howe's half-hour summer time among them). The bounds are
     values, not a subquery, so DuckDB knows the table is small and builds its join on the
-    articles, not on 10M events (2.7 GB). `tz` is a validated IANA name (Filters.tz)."""
+    articles, not on the events. `tz` is a validated IANA name (Filters.tz)."""
     offset = f"datediff('minute', quarter, timezone('{tz}', timezone('UTC', quarter)))"
     first = QUARTER_HOUR_SQL.format(column="?::TIMESTAMP")
     return f"""
@@ -69,9 +68,8 @@ def events_csv_query(
     cur: duckdb.DuckDBPyConnection, f: Filters, *, ordered: bool = True
 ) -> tuple[str, list[object]]:
     """The same events as finished CSV lines: one column, named with the header line, to COPY
-    with quoting off (export.CSV_LINES). DuckDB's CSV writer costs per value: handing it one
-    value a row instead of thirteen took a 10M-event export from 8.3–11.6 s to 6.2–8.3 s on two
-    cores (alternating runs).
+    with quoting off (dialect.CSV_LINES). DuckDB's CSV writer costs per value, so it gets one
+    value a row instead of thirteen.
 
     So the lines follow the CSV dialect here, in SQL. The article's text gets the formula rule
     and RFC 4180 quoting once per article, as one block. No per-event field needs quoting: ids,
@@ -94,7 +92,7 @@ def _event_fields(f: Filters, *, spreadsheet_safe: bool) -> list[tuple[str, str]
     """(name, SQL) of every events column in order; the article's text comes from `a`."""
     utc = f"strftime(e.occurred_at, '{UTC_ISO}')"
     local = (
-        # the UTC text's seconds: DuckDB formats the time once for both (~0.3 s less at 10M)
+        # the UTC text's seconds: DuckDB formats the time once for both
         f"left({utc}, 19) || '+00:00'"
         if f.zone.key == "UTC"
         else "strftime(e.occurred_at + z.shift, '%Y-%m-%dT%H:%M:%S') || z.suffix"
@@ -131,7 +129,7 @@ def _events_select(
         zone = f", z AS ({zone_offsets_sql(f.zone.key)})"
         in_zone = f"JOIN z ON z.quarter = {QUARTER_HOUR_SQL.format(column='e.occurred_at')}"
         span = cur.execute("SELECT min(occurred_at), max(occurred_at) FROM reaction_events")
-        params = [*span.fetchall()[0], *where.params]  # 1 ms: DuckDB keeps both in statistics
+        params = [*span.fetchall()[0], *where.params]  # cheap: DuckDB keeps both in statistics
     sql = f"""
         WITH a AS (SELECT article_id AS a_id, {article} FROM articles){zone}
         SELECT {select}

@@ -25,8 +25,8 @@ import duckdb
 import pandas as pd
 
 from reactions.metrics.integrity import (
-    ALL_RULES,
     CONTEXT_MINUTES,
+    RULE_BY_NAME,
     Rule,
     detect_all,
     detect_recent,
@@ -103,7 +103,7 @@ def _grow_or_add(
         return flags, flagged
     rows: list[pd.DataFrame] = []
     for flag in flags.to_dict("records"):
-        rule = next(r for r in ALL_RULES if r.name == flag["rule"])
+        rule = RULE_BY_NAME[str(flag["rule"])]
         mine = flagged["flag_id"] == flag["flag_id"]
         grown = _continued_flag(cur, rule, flag)
         if grown is None:

@@ -36,8 +36,8 @@ def article_filter(f: Filters, article_id: str) -> tuple[str, list[object]]:
 
 
 def article_breakdown(cur: duckdb.DuckDBPyConnection, f: Filters, article_id: str) -> pd.DataFrame:
-    """kind_id, reactions of one article in the filter's range and kinds (from the rollup:
-    4 ms for the busiest article at 10M events, 20 ms row by row)."""
+    """kind_id, reactions of one article in the filter's range and kinds (from the rollup,
+    which holds a row per quarter hour rather than one per reaction)."""
     source = standing_counts(f.range_and_kinds())
     return cur.execute(
         f"SELECT s.kind_id, sum(s.reactions)::BIGINT AS reactions FROM ({source.sql}) s "
@@ -93,7 +93,7 @@ def article_transitions(
     lo, hi = f.utc_bounds()
     clean = f"AND {is_kept('event_id')}" if f.exclude_flagged else ""
     # One scan of the log for the article's events (a second for its adds doubled the time),
-    # then only the adds at a remove's instant: 75 ms for the busiest article at 10M events.
+    # then only the adds at a remove's instant: the log has no index by article.
     return cur.execute(
         f"""
         WITH mine AS MATERIALIZED (

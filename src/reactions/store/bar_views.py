@@ -4,9 +4,9 @@ A view counts once per reader, article and UTC day (the reader page and widget.j
 on every render; the rest are repeats). A batch of views is one transaction of two appender
 flushes: the new rows of `view_events` (append-only, the truth) and their counts per
 article, quarter hour and hour since publication in `view_counts` (the rollup every page
-reads, see db.VIEW_COUNTS_DDL), computed here as SQL's `view_counts_of` would — so the
-rollup never trails the log, at ~3 ms for 8 views (an INSERT … SELECT of a registered frame
-cost 8.5 ms).
+reads, see derived.VIEW_COUNTS_DDL), computed here as SQL's `view_counts_of` would — so the
+rollup never trails the log, for about the cost of one statement (an INSERT … SELECT of a
+registered frame cost several).
 
 Which reader has viewed which article today is kept in memory by the writer (the only
 writer, design rule 2: writer_state.ViewedToday), loaded from the log the first time a day

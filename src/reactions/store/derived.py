@@ -26,16 +26,16 @@ CURRENT_REACTIONS_DDL = """
 # A reader's number: the event id of its earliest standing reaction. Event ids are unique and
 # each is one reader's, so numbers never collide; every writer rewrites all of a reader's rows
 # at once, so its rows always share one. Reacting readers then count exactly as set bits —
-# bit_count(bitstring_agg(reader_no, 1, max)) — 0.07–0.1 s over 8.5M rows where
-# count(DISTINCT reader_hash) took 0.95 s.
+# bit_count(bitstring_agg(reader_no, 1, max)) — with no hash table of readers, as
+# count(DISTINCT reader_hash) needs.
 READER_NO = "min(event_id) OVER (PARTITION BY reader_hash)"
 
 
 # Standing reactions per article, kind, quarter hour (UTC) of their adding and whether
-# integrity excludes them: what every count on the dashboard reads (rollup.py), 11× fewer
-# rows than current_reactions at 10M events. A quarter hour for the reasons QUARTER_HOUR_SQL
+# integrity excludes them: what every count on the dashboard reads (rollup.py), an order of
+# magnitude fewer rows than current_reactions. A quarter hour for the reasons QUARTER_HOUR_SQL
 # gives; `excluded` so that leaving flagged events out is a condition on the rollup, not a
-# scan of every standing reaction (30 ms a query at 10M events). Derived from
+# scan of every standing reaction. Derived from
 # current_reactions and excluded_events, and written by whatever writes them: rebuilt with
 # current_reactions and after every integrity scan or decision, and given the net change of
 # the rows each settle or catch-up rewrites. A cell may have several rows, some negative:
@@ -79,11 +79,16 @@ def reaction_counts_of(where: str = "TRUE", sign: int = 1) -> str:
 
 
 def rebuild_reaction_counts(cur: duckdb.DuckDBPyConnection) -> None:
-    """Recompute `reaction_counts` from `current_reactions` (dropped and created anew, as
-    `rebuild_current_reactions` explains; 0.3 s at 10M events)."""
-    cur.execute("DROP TABLE IF EXISTS reaction_counts")
-    cur.execute(REACTION_COUNTS_DDL)
-    cur.execute(f"INSERT INTO reaction_counts {reaction_counts_of()}")
+    """Recompute `reaction_counts` from `current_reactions`."""
+    _recreate(cur, "reaction_counts", REACTION_COUNTS_DDL, reaction_counts_of())
+
+
+def _recreate(cur: duckdb.DuckDBPyConnection, table: str, ddl: str, rows: str) -> None:
+    """A derived table dropped and created anew with `rows` (our SELECT), as
+    `rebuild_current_reactions` explains."""
+    cur.execute(f"DROP TABLE IF EXISTS {table}")
+    cur.execute(ddl)
+    cur.execute(f"INSERT INTO {table} {rows}")
 
 
 def rebuild_current_reactions(cur: duckdb.DuckDBPyConnection) -> None:
@@ -92,11 +97,11 @@ def rebuild_current_reactions(cur: duckdb.DuckDBPyConnection) -> None:
 
     A (reader, article, kind) is current when its latest event is an add. Most keys never
     see a remove, so: their adds as they are, plus a group-by over only the keys that do
-    (1.5× faster than grouping the whole log).
+    (instead of grouping the whole log).
 
     The table is dropped and created anew rather than emptied: DuckDB writes a large insert
-    into a new table straight to storage, while deleting and re-inserting 8.5M rows went
-    through the WAL and took 210 s to commit at 10M events (11 s this way).
+    into a new table straight to storage, while deleting and re-inserting every row goes
+    through the WAL and took many times longer to commit.
     """
     cur.execute("DROP TABLE IF EXISTS current_reactions")
     cur.execute(CURRENT_REACTIONS_DDL)
@@ -120,8 +125,8 @@ def rebuild_current_reactions(cur: duckdb.DuckDBPyConnection) -> None:
             GROUP BY ALL
             HAVING arg_max(action, event_id) = 'add'
         )
-        -- READER_NO as a join with each reader's least event id: 3 s faster than the window
-        -- at 10M events. In event order, which is time order: the join would leave them in
+        -- READER_NO as a join with each reader's least event id, cheaper than the window.
+        -- In event order, which is time order: the join would leave them in
         -- no order, and every date range would read the whole table, not its row groups.
         SELECT s.*, n.reader_no FROM standing s
         JOIN (SELECT reader_hash, min(event_id) AS reader_no FROM standing GROUP BY 1) n
@@ -207,11 +212,8 @@ def view_counts_of(source: str) -> str:
 
 
 def rebuild_view_counts(cur: duckdb.DuckDBPyConnection) -> None:
-    """Recompute `view_counts` from the view log (dropped and created anew, as
-    `rebuild_current_reactions` explains)."""
-    cur.execute("DROP TABLE IF EXISTS view_counts")
-    cur.execute(VIEW_COUNTS_DDL)
-    cur.execute(f"INSERT INTO view_counts {view_counts_of('view_events')}")
+    """Recompute `view_counts` from the view log."""
+    _recreate(cur, "view_counts", VIEW_COUNTS_DDL, view_counts_of("view_events"))
 
 
 # The rollups writers append to: their DDL, the columns naming a cell, and the summed column.
@@ -242,9 +244,9 @@ def compact_rollup(cur: duckdb.DuckDBPyConnection, table: str) -> int:
 
 
 def index_current_reactions(cur: duckdb.DuckDBPyConnection) -> None:
-    """Taps look readers up by hash: ~3 ms with this index, ~30 ms scanning a million rows.
-    Built outside the rebuild's transaction: inside it, the commit took 20 s at 10M events
-    instead of the 6 s the index takes on its own."""
+    """Taps look readers up by hash, which without this index scans the table. Built outside
+    the rebuild's transaction: inside it, the commit took several times as long as the index
+    takes on its own."""
     cur.execute(
         "CREATE INDEX IF NOT EXISTS current_reactions_reader ON current_reactions (reader_hash)"
     )

@@ -15,23 +15,11 @@ import pyarrow as pa
 from reactions.clock import utc_now
 from reactions.errors import InvalidInput
 from reactions.store.derived import reaction_counts_of, rebuild_reaction_counts
+from reactions.store.schema import INTEGRITY_FLAG_COLUMNS
 from reactions.store.sql import insert_arrow
 from reactions.store.store import Store
 
 SCANNED_THROUGH = "integrity_scanned_through"  # meta: the newest event a scan has read
-FLAG_COLUMNS = (
-    "flag_id",
-    "rule",
-    "article_id",
-    "subject",
-    "first_at",
-    "last_at",
-    "events",
-    "readers",
-    "kind",
-    "severity",
-    "reason",
-)
 
 
 def replace_flags(
@@ -114,7 +102,9 @@ def _insert_flags(
 ) -> None:
     if flags.empty:
         return
-    _insert(cur, "integrity_flags", flags[list(FLAG_COLUMNS)].assign(scanned_at=utc_now()))
+    _insert(
+        cur, "integrity_flags", flags[list(INTEGRITY_FLAG_COLUMNS)].assign(scanned_at=utc_now())
+    )
     if flagged is not None:
         _insert(cur, "flagged_events", flagged[["event_id", "flag_id"]])
 

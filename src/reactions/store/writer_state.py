@@ -47,8 +47,8 @@ class TapMemory:
 
     def article_counts(self, cur: duckdb.DuckDBPyConnection, article_id: str) -> dict[str, int]:
         """The article's live count per kind (every kind with a current reaction, enabled or
-        not). Every article's counts are read in one query the first time (~0.1 s at 10M
-        events; one scan per article cost 5–10 ms each), then kept by `_apply`. Nothing is
+        not). Every article's counts are read in one query the first time (a scan per article
+        costs a scan each), then kept by the tap writer. Nothing is
         dirty then: `counts` is None only after `forget`, and the first tap reads it."""
         if self.counts is None:
             self.counts = {}
@@ -121,7 +121,7 @@ class TapMemory:
 @dataclass
 class ViewedToday:
     """Which (reader, article) pairs had a view counted on one UTC day (bar_views.py): a key
-    per pair, Python's own hash, ~60 bytes each — a million views a day is ~60 MB."""
+    per pair, Python's own hash: tens of bytes each, so memory follows a day's readers."""
 
     day: date | None = None
     keys: set[int] = field(default_factory=set)

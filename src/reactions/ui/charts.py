@@ -4,8 +4,8 @@ Every chart that shows kinds takes a `KindStyle`, built once from the `reaction_
 so a kind has the same colour, name and order on every page.
 
 Traces and layout are plain dicts, validated once when the figure is made (`_figure`):
-building `go.Scatter` objects and calling `update_layout` afterwards cost ~40 ms a chart,
-against ~5 ms this way — most of a page's render.
+building `go.Scatter` objects and calling `update_layout` afterwards validates every property
+again and was most of a page's render.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from reactions.metrics.buckets import zero_filled
 # the browser falls back to it for emoji on its own.
 FONT = {"family": "Source Sans Pro, Helvetica, Arial, sans-serif", "size": 13}
 # plotly_white's look in the few properties these charts use. The stock template carries
-# defaults for every trace type: validating and serializing it cost 20–50 ms a figure, the
-# larger part of a page's render (the article page draws four).
+# defaults for every trace type, and validating and serializing them was the larger part of a
+# page's render (the article page draws four).
 _AXIS = {"gridcolor": "#EBF0F8", "linecolor": "#EBF0F8", "zerolinecolor": "#EBF0F8"}
 TEMPLATE = go.layout.Template(
     layout={

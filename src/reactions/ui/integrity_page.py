@@ -13,7 +13,7 @@ from reactions.errors import ReactionsError
 from reactions.exports.writer import file_name
 from reactions.jobs.integrity_scans import scan
 from reactions.metrics import article_detail
-from reactions.metrics.integrity import (
+from reactions.metrics.integrity_reports import (
     activity_around,
     exclusion_log,
     flag_events,

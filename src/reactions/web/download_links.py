@@ -1,7 +1,7 @@
 """Signed download links: how the Export page hands a browser the raw events export without
 building it in the server's memory.
 
-A Streamlit download button keeps the whole file in memory (2.6 GB at 10M events). Instead
+A Streamlit download button keeps the whole file in memory (gigabytes of raw events). Instead
 the page links to the export API's own route — the same query, the same bytes, streamed from a
 temporary file — with `ticket=<expires>.<signature>` in place of a Bearer token (a link cannot
 carry a header). The signature is an HMAC, under the installation's link secret, of exactly

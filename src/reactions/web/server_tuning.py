@@ -3,9 +3,9 @@
 asyncio turns Nagle's algorithm off (TCP_NODELAY) only for sockets whose protocol number is
 IPPROTO_TCP, and Streamlit 1.67 binds its listening socket with protocol 0, so every accepted
 connection keeps Nagle on. With HTTP keep-alive each response then waits for the client's
-delayed ACK: measured here, ~50 ms per kept-alive API request instead of ~10 ms, and 92 taps/s
-from 8 clients. Setting TCP_NODELAY when uvicorn's HTTP protocol receives a connection fixes
-that without touching Streamlit."""
+delayed ACK, which capped kept-alive clients far below the API's target (`make bench` measures
+both). Setting TCP_NODELAY when uvicorn's HTTP protocol receives a connection fixes that
+without touching Streamlit."""
 
 from __future__ import annotations
 
