@@ -443,7 +443,9 @@ def _pasted(node: ast.AST) -> list[ast.expr]:
         return isinstance(text, str) and any(word in text for word in SQL_WORDS)
 
     if isinstance(node, ast.JoinedStr):
-        text = "".join(v.value for v in node.values if isinstance(v, ast.Constant))
+        text = "".join(
+            v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str)
+        )
         return (
             [v.value for v in node.values if isinstance(v, ast.FormattedValue)]
             if is_sql(text)
