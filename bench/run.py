@@ -149,8 +149,10 @@ def export_in_child(path: Path, out: Path) -> tuple[float, float]:
     os.sync()
     start = time.perf_counter()
     child = subprocess.Popen(
-        [sys.executable, "-m", "reactions", "export", "events", "--range", "all", "-o", str(out)]
-        + ["--db", str(path)],
+        [
+            *(sys.executable, "-m", "reactions", "export", "events", "--range", "all"),
+            *("-o", str(out), "--db", str(path)),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

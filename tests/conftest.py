@@ -18,6 +18,7 @@ from reactions import clock
 from reactions.demo.newsroom import Newsroom, generate, populate
 from reactions.store.articles import upsert_articles
 from reactions.store.store import Store
+from tools.pg_cluster import Cluster, pg_bin, pg_cluster
 
 # A fixed "now" for generated data, so every run of the suite sees the same newsroom.
 DEMO_END = datetime(2026, 11, 20, 12, 0)
@@ -98,6 +99,34 @@ def app_client(
             # Streamlit keeps its runtime as a process-wide singleton and does not clear it
             # when the app stops (AppTest clears it after each run); the next app needs it gone.
             Runtime._instance = None
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Cluster]:
+    """A throwaway PostgreSQL cluster (Debian's, installed by .ci/run) for the session. A
+    machine without it skips these tests, except under CI, where that is a failure."""
+    if pg_bin() is None:
+        if os.environ.get("CI"):
+            raise RuntimeError("PostgreSQL is missing: .ci/run must install Debian's postgresql")
+        pytest.skip("no PostgreSQL on this machine (CI installs it)")
+    with pg_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def pg_url(pg_server: Cluster) -> Iterator[str]:
+    """A fresh, empty database on that cluster for one test."""
+    import uuid
+
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = pg_server.url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as con:
+        con.execute(f"CREATE DATABASE {name}")
+    yield pg_server.url.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(admin, autocommit=True) as con:
+        con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def event_count(s: Store) -> int:

@@ -7,6 +7,7 @@ same thing whether the server or a command uses it.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass
@@ -53,6 +54,11 @@ class Settings:
     alert_min_reactions: int = 20
     # The server scans recent events for bot-like bursts this often (0: never on its own).
     scan_every_seconds: int = 300
+    # PostgreSQL as the system of record shared by several servers (db_path is then this
+    # process's replica); None: the DuckDB file alone, as on one laptop.
+    database_url: str | None = None
+    # Proxies (load balancers) whose X-Forwarded-For names the client; nobody else's is read.
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def load(cls, db_path: str | Path | None = None) -> Settings:
@@ -95,6 +101,12 @@ class Settings:
                 file_values.get("scan_every_seconds", 300),
                 minimum=0,
             ),
+            database_url=os.environ.get("REACTIONS_DATABASE_URL")
+            or file_values.get("database_url")
+            or None,
+            trusted_proxies=_networks(
+                os.environ.get("REACTIONS_TRUSTED_PROXIES", file_values.get("trusted_proxies", ""))
+            ),
             auth_configured=isinstance(document.get("auth"), dict),
             roles_claim=str(claim) if claim else None,
             editors=_names(file_values, "editors"),
@@ -112,6 +124,22 @@ def _positive_int(name: str, default: object, *, minimum: int = 1) -> int:
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, not {value}")
     return value
+
+
+def _networks(value: object) -> tuple[str, ...]:
+    """Addresses or networks ("10.0.0.0/8, 127.0.0.1"), checked, as text."""
+    items = value if isinstance(value, list) else str(value or "").split(",")
+    networks = []
+    for item in (str(i).strip() for i in items):
+        if not item:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ConfigError(
+                f"REACTIONS_TRUSTED_PROXIES holds {item[:40]!r}, not an address or network"
+            ) from None
+    return tuple(networks)
 
 
 def _parse_bool(name: str, value: str) -> bool:

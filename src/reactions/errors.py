@@ -39,3 +39,16 @@ class ImportFileError(ReactionsError):
 class ExportWriteError(ReactionsError):
     """An export's file or stream cannot be written (a path that cannot be made, a full disk,
     a closed pipe). Nothing is left behind."""
+
+
+class StoreUnavailable(ReactionsError):
+    """The system of record (PostgreSQL) cannot be reached; nothing was written. API: 503
+    with Retry-After."""
+
+
+class RateLimited(ReactionsError):
+    """Over a shared per-minute budget (PostgreSQL mode: counted across servers). API: 429."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -4,6 +4,7 @@ and a non-zero exit; no tracebacks."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from tqdm import tqdm
 from reactions import __version__
 from reactions.config import ConfigError, Settings
 from reactions.errors import ReactionsError
+from reactions.store.opening import open_store as open_reactions_store
 from reactions.store.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -45,13 +47,30 @@ EPILOG_EXAMPLES = {
 
 
 def db_option(func: F) -> F:
+    """--db FILE, and --database-url URL (PostgreSQL: --db is then this command's replica)."""
+    func = click.option(
+        "--database-url",
+        default=None,
+        expose_value=False,
+        callback=_use_database_url,
+        help="PostgreSQL shared by several servers, e.g. postgresql://reactions@db/reactions; "
+        "--db is then this command's own replica. Default: $REACTIONS_DATABASE_URL.",
+    )(func)
     return click.option(
         "--db",
         "db_path",
         type=click.Path(dir_okay=False, path_type=Path),
         default=None,
-        help="Database file. Default: $REACTIONS_DB or data/reactions.duckdb.",
+        help="Database file (with --database-url: the local replica). Default: $REACTIONS_DB "
+        "or data/reactions.duckdb.",
     )(func)
+
+
+def _use_database_url(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """Settings read the URL from the environment, so the command — and `serve`'s server,
+    its child — all see it."""
+    if value:
+        os.environ["REACTIONS_DATABASE_URL"] = value
 
 
 def output_option(help_text: str) -> Callable[[F], F]:
@@ -71,8 +90,7 @@ def settings_for(db_path: Path | None) -> Settings:
 
 @contextmanager
 def open_store(db_path: Path | None) -> Iterator[Store]:
-    settings = settings_for(db_path)
-    store = Store.open(settings.db_path, multiple=settings.multiple_reactions)
+    store = open_reactions_store(settings_for(db_path), background_sync=False)
     try:
         yield store
     finally:

@@ -29,8 +29,23 @@ from reactions.store.schema import applied_migrations, apply_migrations
 @cli.command(epilog=EPILOG_EXAMPLES["init"])
 @db_option
 def init(db_path: Path | None) -> None:
-    """Create the database, or upgrade it to this version's schema."""
+    """Create the database, or upgrade it to this version's schema (with --database-url:
+    PostgreSQL's)."""
     settings = settings_for(db_path)
+    if settings.database_url:
+        from reactions.store.postgres.connection import connect_pg
+        from reactions.store.postgres.schema import MIGRATIONS
+
+        pg = connect_pg(settings.database_url, migrate=False)
+        try:
+            from reactions.store.postgres.schema import apply_migrations as apply_pg
+
+            done = apply_pg(pg)
+        finally:
+            pg.close()
+        what = ", ".join(done) if done else "nothing; the schema is up to date"
+        click.echo(f"PostgreSQL: applied {what} ({len(MIGRATIONS)} migrations in all)")
+        return
     con = connect(settings.db_path, migrate=False)
     try:
         applied = apply_migrations(con)

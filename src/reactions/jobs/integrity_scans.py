@@ -172,7 +172,12 @@ class ScheduledScans:
     def _run(self) -> None:
         while not self._stop.wait(self._every):
             try:
-                self.last = scan_recent(self._store())
+                store = self._store()
+                with store.only_one("integrity-scan") as mine:
+                    if not mine:  # another server scans this turn
+                        continue
+                    store.sync_now()  # a replica scans what every server has taken
+                    self.last = scan_recent(store)
             except Exception:  # the next run tries again; the server keeps serving
                 log.exception("scheduled integrity scan failed")
             else:

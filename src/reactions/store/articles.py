@@ -43,7 +43,11 @@ def upsert_articles(store: Store, articles: pd.DataFrame) -> UpsertReport:
             f"article columns must come from {', '.join(ARTICLE_COLUMNS)} and include "
             f"article_id (got {', '.join(sorted(map(str, unknown))) or 'no article_id'})"
         )
-    with store.writing() as cur:
+    if store.record is not None:  # PostgreSQL; the replica follows
+        added, updated = store.record.upsert_articles(articles)
+        store.sync_now()
+        return UpsertReport(added, updated)
+    with store.local_writing() as cur:
         cur.register("incoming_articles", articles)
         try:
             existing: int = scalar(

@@ -59,6 +59,9 @@ class View:
     reader_id: str  # the raw client id or fingerprint; only its salted hash is stored
     source: str = "api"
     at: datetime | None = None  # naive UTC; now when omitted
+    # Shared per-minute budgets, (key, limit), checked where every server counts them (the
+    # PostgreSQL store); the embedded store's API checks its own in process.
+    limits: tuple[tuple[str, int], ...] = ()
     network: str | None = None  # raw network key (identity.network_identity); stored hashed
 
     def check_shape(self) -> None:

@@ -46,7 +46,13 @@ def append_events(
     missing = [c for c in expected if c not in events.columns]
     if missing:
         raise InvalidInput(f"events are missing columns: {', '.join(missing)}")
-    with store.writing() as cur:
+    if store.record is not None:  # PostgreSQL, by COPY; the replica pulls them
+        added = store.record.append_events(events[expected], labels)
+        store.sync_now()
+        if progress:
+            progress(1.0)
+        return added
+    with store.local_writing() as cur:
         start: int = scalar(cur, NEXT_EVENT_ID)
         table = pa.Table.from_pandas(events[expected], preserve_index=False)
         table = table.add_column(
@@ -82,8 +88,14 @@ def append_views(
     """Append the view rows each query selects (columns as `SYNTHETIC_VIEW_COLUMNS`; the
     synthetic generator makes tens of millions this way, inside DuckDB), then rebuild
     their rollup — all in one transaction. Returns how many rows were appended."""
+    if store.record is not None:  # made from the replica's events, copied into PostgreSQL
+        added = store.record.append_views(store.cursor(), queries)
+        store.sync_now()
+        if progress:
+            progress(1.0)
+        return added
     columns = ", ".join(SYNTHETIC_VIEW_COLUMNS)
-    with store.writing() as cur:
+    with store.local_writing() as cur:
         before = int(scalar(cur, "SELECT count(*) FROM view_events"))
         for done, (select_sql, params) in enumerate(queries, start=1):
             cur.execute(f"INSERT INTO view_events ({columns}) {select_sql}", list(params))
@@ -97,8 +109,9 @@ def append_views(
 
 
 def rebuild_derived(store: Store) -> None:
-    """Recompute every derived table from the event logs."""
-    with store.writing() as cur:
+    """Recompute every derived table from the event logs (of this process's file: with
+    PostgreSQL, its replica)."""
+    with store.local_writing() as cur:
         rebuild_current_reactions(cur)
         rebuild_view_counts(cur)
     index_derived(store)
@@ -106,5 +119,5 @@ def rebuild_derived(store: Store) -> None:
 
 def index_derived(store: Store) -> None:
     """The reader index of `current_reactions`, made after its rebuild has committed."""
-    with store.writing(in_transaction=False) as cur:
+    with store.local_writing(in_transaction=False) as cur:
         index_current_reactions(cur)

@@ -159,11 +159,21 @@ def catch_up_current_reactions(cur: duckdb.DuckDBPyConnection, *, through: int) 
     if after >= through:
         return 0
     with transaction(cur):
-        cur.execute(
-            "CREATE TEMP TABLE caught_up AS SELECT DISTINCT reader_hash FROM reaction_events "
-            "WHERE event_id > ?",
-            [after],
+        recompute_readers(
+            cur, "SELECT DISTINCT reader_hash FROM reaction_events WHERE event_id > ?", [after]
         )
+        set_current_reactions_through(cur, through)
+    return through - after
+
+
+def recompute_readers(
+    cur: duckdb.DuckDBPyConnection, readers_sql: str, params: list[object]
+) -> None:
+    """Recompute, from the whole log, the `current_reactions` rows of the readers
+    `readers_sql` selects (our SQL, bound values), with the rollup's net change: their old
+    cells out, their new ones in. The caller owns the transaction."""
+    cur.execute(f"CREATE TEMP TABLE caught_up AS {readers_sql}", params)
+    try:
         rewritten = "reader_hash IN (FROM caught_up)"
         cur.execute(f"INSERT INTO reaction_counts {reaction_counts_of(rewritten, -1)}")
         cur.execute(f"DELETE FROM current_reactions WHERE {rewritten}")
@@ -180,9 +190,8 @@ def catch_up_current_reactions(cur: duckdb.DuckDBPyConnection, *, through: int) 
             """
         )
         cur.execute(f"INSERT INTO reaction_counts {reaction_counts_of(rewritten)}")
-        cur.execute("DROP TABLE caught_up")
-        set_current_reactions_through(cur, through)
-    return through - after
+    finally:
+        cur.execute("DROP TABLE IF EXISTS caught_up")
 
 
 # Views per article, quarter hour (UTC) and hour since the article's publication: what every

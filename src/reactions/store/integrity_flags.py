@@ -32,8 +32,11 @@ def replace_flags(
 ) -> None:
     """A full scan's result replaces the previous one (flags are derived); decisions stay.
     With `baselines` and `through`, scans of recent events start from here."""
-
-    with store.writing(flags_only=True) as cur:
+    if store.record is not None:  # PostgreSQL; each replica re-derives its rollup
+        store.record.replace_flags(flags, flagged, baselines, through)
+        store.sync_now()
+        return
+    with store.local_writing(flags_only=True) as cur:
         cur.execute("DELETE FROM flagged_events")
         cur.execute("DELETE FROM integrity_flags")
         _insert_flags(cur, flags, flagged)
@@ -50,8 +53,11 @@ def add_flags(store: Store, flags: pd.DataFrame, flagged: pd.DataFrame, *, throu
     old one), `flagged` the events newly flagged. The rollup moves exactly those events'
     standing reactions to `excluded` (a new or grown flag is undecided, so excluded): their
     cells out as they were, in as they are now — the same net-change rows a settle writes."""
-
-    with store.writing(flags_only=True) as cur:
+    if store.record is not None:  # PostgreSQL; each replica re-derives its rollup
+        store.record.add_flags(flags[list(INTEGRITY_FLAG_COLUMNS)], flagged, through)
+        store.sync_now()
+        return
+    with store.local_writing(flags_only=True) as cur:
         cur.register("_newly_flagged", flagged[["event_id", "flag_id"]])
         try:
             newly = "event_id IN (SELECT event_id FROM _newly_flagged)"
@@ -84,7 +90,9 @@ def decide(store: Store, flag_id: str, decision: str, who: str, why: str) -> Non
             "INSERT INTO integrity_decisions VALUES (?, ?, ?, ?, ?)",
             [utc_now(), flag_id, decision, who[:200] or "unknown", why],
         )
-        rebuild_reaction_counts(cur)  # a decision moves the flag's reactions in or out
+    if not store.replicated:  # a replica re-derives it when it syncs the decision
+        with store.local_writing(flags_only=True) as cur:
+            rebuild_reaction_counts(cur)  # a decision moves the flag's reactions in or out
 
 
 def scanned_through(cur: duckdb.DuckDBPyConnection) -> int | None:

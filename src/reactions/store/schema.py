@@ -278,6 +278,12 @@ def _014_link_secret(cur: duckdb.DuckDBPyConnection) -> None:
     cur.execute("INSERT INTO meta VALUES ('link_secret', ?)", [secrets.token_hex(32)])
 
 
+def _015_view_ids(cur: duckdb.DuckDBPyConnection) -> None:
+    # A replica of PostgreSQL (store/postgres) copies each view with its id there, so a view
+    # pulled twice (the pulls overlap, to miss none) is kept once. Embedded views have none.
+    cur.execute("ALTER TABLE view_events ADD COLUMN view_id BIGINT")
+
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("001_core_tables", _001_core_tables),
     ("002_default_reaction_kinds", _002_default_reaction_kinds),
@@ -293,6 +299,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("012_view_networks", _012_view_networks),
     ("013_integrity_baselines", _013_integrity_baselines),
     ("014_link_secret", _014_link_secret),
+    ("015_view_ids", _015_view_ids),
 )
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import duckdb
 
@@ -33,6 +33,9 @@ from reactions.store.sql import scalar, transaction
 from reactions.store.tap_writer import TapTables, settle, write_batch
 from reactions.store.taps import Tap, TapOutcome
 from reactions.store.writer_state import ExcludedEvents, WriterState
+
+if TYPE_CHECKING:
+    from reactions.store.postgres.writes import PgRecord
 
 T = TypeVar("T")
 _APPEND_CHUNK = 1_000_000
@@ -66,8 +69,24 @@ class BarCounts:
     mine: list[str]  # the reader's current kinds on the article
 
 
+class WriteCursor(Protocol):
+    """What portable writes use of a cursor (DuckDB's, or store.postgres's PgCursor)."""
+
+    def execute(self, query: str, parameters: Sequence[Any] = ..., /) -> WriteCursor: ...
+
+    def executemany(self, query: str, parameters: Sequence[Sequence[Any]], /) -> WriteCursor: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+
 class Store:
     """Owns the write side of one database. Reads take `cursor()`."""
+
+    # Whether this store's DuckDB file is a replica of PostgreSQL (store.postgres): then its
+    # derived tables follow the replica's syncs, rate limits are counted there, and the
+    # writes that are DuckDB-specific here go to `record` instead.
+    replicated = False
+    record: PgRecord | None = None
 
     def __init__(self, con: duckdb.DuckDBPyConnection, path: str, *, multiple: bool = False):
         self.con = con
@@ -107,6 +126,15 @@ class Store:
         self.settle()
         return self.con.cursor()
 
+    @contextmanager
+    def only_one(self, job: str) -> Iterator[bool]:
+        """Whether this process may run `job` now (held for the block): always here, where one
+        process owns the file; several servers on PostgreSQL take turns (ClusterStore)."""
+        yield True
+
+    def sync_now(self) -> None:
+        """Nothing to do: this file is the record (a replica of PostgreSQL syncs here)."""
+
     def settle(self) -> None:
         """Bring the derived table up to the event log now (see `taps`)."""
         if not self._state.taps.dirty:  # the common case costs no lock
@@ -140,12 +168,13 @@ class Store:
         *,
         source: str = "api",
         network: str | None = None,
+        limits: tuple[tuple[str, int], ...] = (),
     ) -> TapOutcome:
         """One tap: add the kind, undo it if it is already the reader's, or switch to it.
 
         Safe from any number of threads: concurrent taps share a transaction (group commit)
         and this returns once the tap is committed. Raises the tap's own error, if any."""
-        return self._writer.submit(Tap(article_id, reader_id, kind, source, network))
+        return self._writer.submit(Tap(article_id, reader_id, kind, source, network, limits=limits))
 
     async def record_reaction_async(
         self,
@@ -155,9 +184,11 @@ class Store:
         *,
         source: str = "api",
         network: str | None = None,
+        limits: tuple[tuple[str, int], ...] = (),
     ) -> TapOutcome:
         """`record_reaction` for the server's event loop: awaits the commit, blocks nothing."""
-        return await self._writer.submit_async(Tap(article_id, reader_id, kind, source, network))
+        tap = Tap(article_id, reader_id, kind, source, network, limits=limits)
+        return await self._writer.submit_async(tap)
 
     def record_taps(self, taps: Sequence[Tap]) -> list[TapOutcome]:
         """Apply taps in order in one transaction; one bad tap rejects them all."""
@@ -188,10 +219,11 @@ class Store:
         *,
         source: str = "widget",
         network: str | None = None,
+        limits: tuple[tuple[str, int], ...] = (),
     ) -> bool:
         """The reaction bar was shown to this reader: counted unless it already was today
         (returns whether it was). Raises the view's own error, if any."""
-        view = View(article_id, reader_id, source, network=network)
+        view = View(article_id, reader_id, source, network=network, limits=limits)
         return self._view_writer.submit(view).counted
 
     async def record_view_async(
@@ -201,9 +233,10 @@ class Store:
         *,
         source: str = "api",
         network: str | None = None,
+        limits: tuple[tuple[str, int], ...] = (),
     ) -> ViewOutcome:
         """`record_view` for the server's event loop."""
-        view = View(article_id, reader_id, source, network=network)
+        view = View(article_id, reader_id, source, network=network, limits=limits)
         return await self._view_writer.submit_async(view)
 
     def record_views(self, views: Sequence[View]) -> list[ViewOutcome]:
@@ -258,15 +291,23 @@ class Store:
         return BarCounts(counts, mine or [])
 
     @contextmanager
-    def writing(
+    def writing(self, *, flags_only: bool = False) -> Iterator[WriteCursor]:
+        """The one way to write the system of record outside the tap and view paths (as
+        datasette's `execute_write_fn`): a cursor in one transaction, all of it or none.
+        Here that is the DuckDB file (`local_writing`); with PostgreSQL (ClusterStore) it is
+        PostgreSQL. Portable SQL only: values bound with `?`."""
+        with self.local_writing(flags_only=flags_only) as cur:
+            yield cur
+
+    @contextmanager
+    def local_writing(
         self, *, flags_only: bool = False, in_transaction: bool = True
     ) -> Iterator[duckdb.DuckDBPyConnection]:
-        """The one way to write outside the tap and view paths (as datasette's
-        `execute_write_fn`): the one write connection, under the write lock, in a transaction
-        (unless `in_transaction` is False: an index is made after its table committed), with
-        every acknowledged tap settled first. Afterwards the writer's memory is read afresh;
-        `flags_only` says the change touched integrity flags and nothing the tap path keeps,
-        so only the excluded events are."""
+        """This process's DuckDB file: the one write connection, under the write lock, in a
+        transaction (unless `in_transaction` is False: an index is made after its table
+        committed), with every acknowledged tap settled first. Afterwards the writer's memory
+        is read afresh; `flags_only` says the change touched integrity flags and nothing the
+        tap path keeps, so only the excluded events are."""
         with self._lock:
             cur = self.cursor()
             try:

@@ -46,6 +46,9 @@ class Tap:
     source: str = "api"
     network: str | None = None  # raw network key (e.g. IP prefix); stored hashed
     at: datetime | None = None  # naive UTC; now when omitted
+    # Shared per-minute budgets, (key, limit), checked where every server counts them (the
+    # PostgreSQL store); the embedded store's API checks its own in process.
+    limits: tuple[tuple[str, int], ...] = ()
 
     def check_shape(self) -> None:
         validate_id(self.article_id, "article id")

@@ -21,6 +21,7 @@ from reactions.metrics.filters import (
     parse_query,
     preset_dates,
 )
+from reactions.store.store import Store
 from reactions.ui import data
 from reactions.ui.charts import KindStyle
 from reactions.ui.format import sentence
@@ -82,6 +83,22 @@ def page_header(title: str, ctx: PageContext) -> None:
     st.caption(
         f"{sentence(ctx.filters.describe_range())} · times in {ctx.filters.tz} · "
         f"refreshes every {data.REFRESH_SECONDS} s"
+    )
+    stale = staleness(get_store())
+    if stale:
+        st.warning(stale, icon="⏸️")
+
+
+def staleness(store: Store) -> str | None:
+    """With several servers on PostgreSQL: what the figures are as of when this server's
+    replica cannot be brought up to date (None while it is)."""
+    problem = getattr(store, "sync_problem", None)
+    as_of = getattr(store, "as_of", None)
+    if not store.replicated or problem is None or as_of is None:
+        return None
+    return (
+        f"Data as of {as_of:%H:%M} UTC: the shared database cannot be reached, so new "
+        "reactions are not in these figures yet. They will be once it is back."
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import streamlit as st
 
+from reactions.config import Settings
 from reactions.errors import ReactionsError
 from reactions.metrics import article_detail
 from reactions.metrics.queries import reaction_kinds
@@ -17,7 +18,7 @@ from reactions.ui import data
 from reactions.ui.format import local
 from reactions.ui.resources import get_store
 from reactions.web import reaction_bar as bar
-from reactions.web.identity import network_identity, reader_identity
+from reactions.web.identity import client_address, network_identity, reader_identity
 from reactions.web.limits import is_bot
 
 
@@ -70,19 +71,26 @@ def article(info: dict[str, Any], tz: str) -> None:
     st.markdown(info["body"])
 
 
-def _identity() -> str:
-    """The cookieless identity: network address and browser, rotating daily. Only real strings
-    count (outside a server, e.g. under AppTest, the context can hold placeholders)."""
+def _client() -> str | None:
+    """The reader's address, through trusted proxies. Only real strings count (outside a
+    server, e.g. under AppTest, the context can hold placeholders)."""
     ip = st.context.ip_address
-    agent = st.context.headers.get("User-Agent")
-    return reader_identity(
-        None, ip if isinstance(ip, str) else None, agent if isinstance(agent, str) else None
+    forwarded = st.context.headers.get("X-Forwarded-For")
+    return client_address(
+        ip if isinstance(ip, str) else None,
+        forwarded if isinstance(forwarded, str) else None,
+        Settings.load().trusted_proxies,
     )
 
 
+def _identity() -> str:
+    """The cookieless identity: network address and browser, rotating daily."""
+    agent = st.context.headers.get("User-Agent")
+    return reader_identity(None, _client(), agent if isinstance(agent, str) else None)
+
+
 def _network() -> str | None:
-    ip = st.context.ip_address
-    return network_identity(ip if isinstance(ip, str) else None)
+    return network_identity(_client())
 
 
 def _tap(store: Store, article_id: str, kind: str) -> None:

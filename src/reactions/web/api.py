@@ -26,7 +26,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from reactions.config import Settings
-from reactions.errors import InvalidInput, ReactionsError, UnknownArticle, UnknownKind
+from reactions.errors import (
+    InvalidInput,
+    RateLimited,
+    ReactionsError,
+    StoreUnavailable,
+    UnknownArticle,
+    UnknownKind,
+)
 from reactions.metrics.queries import bar_state, reaction_kinds
 from reactions.store.store import Store
 from reactions.web.export_api import export_route
@@ -39,6 +46,7 @@ from reactions.web.requests import ApiError, client_host, json_object, reader_of
 REACTION_FIELDS = frozenset({"article_id", "kind", "reader_id"})
 VIEW_FIELDS = frozenset({"article_id", "reader_id"})
 STATUS = {UnknownArticle: 404, UnknownKind: 422, InvalidInput: 422}
+RETRY_WHEN_UNAVAILABLE = 5  # seconds, in Retry-After of a 503
 
 
 def error(status: int, message: str) -> JSONResponse:
@@ -74,6 +82,7 @@ def routes(store: Callable[[], Store], settings: Settings) -> list[Route]:
     # ten stories must not use up the reactions they may tap.
     views = Budget(settings.taps_per_reader_minute, settings.taps_per_ip_minute, "views")
     answering = _answering(origins)
+    proxies = settings.trusted_proxies
 
     async def preflight(request: Request) -> Response:
         response = Response(status_code=204)
@@ -96,11 +105,15 @@ def routes(store: Callable[[], Store], settings: Settings) -> list[Route]:
             raise ApiError(403, "automated clients cannot react")
         body = await json_object(request, REACTION_FIELDS)
         article_id, kind = required(body, "article_id"), required(body, "kind")
-        reader_id = reader_of(request, body.get("reader_id"))
-        host = client_host(request)
-        taps.spend(host or "unknown", reader_id)
-        outcome = await store().record_reaction_async(
-            article_id, reader_id, kind, network=network_identity(host)
+        reader_id = reader_of(request, body.get("reader_id"), proxies)
+        host = client_host(request, proxies)
+        current = store()
+        outcome = await current.record_reaction_async(
+            article_id,
+            reader_id,
+            kind,
+            network=network_identity(host),
+            limits=taps.spend(host or "unknown", reader_id, shared=current.replicated),
         )
         # The counts right after this tap's commit come with the outcome: no second read.
         state = bar_state(article_id, outcome.counts, outcome.after)
@@ -112,11 +125,14 @@ def routes(store: Callable[[], Store], settings: Settings) -> list[Route]:
             raise ApiError(403, "automated clients are not counted as views")
         body = await json_object(request, VIEW_FIELDS)
         article_id = required(body, "article_id")
-        reader_id = reader_of(request, body.get("reader_id"))
-        host = client_host(request)
-        views.spend(host or "unknown", reader_id)
-        outcome = await store().record_view_async(
-            article_id, reader_id, network=network_identity(host)
+        reader_id = reader_of(request, body.get("reader_id"), proxies)
+        host = client_host(request, proxies)
+        current = store()
+        outcome = await current.record_view_async(
+            article_id,
+            reader_id,
+            network=network_identity(host),
+            limits=views.spend(host or "unknown", reader_id, shared=current.replicated),
         )
         return JSONResponse({"article_id": outcome.article_id, "counted": outcome.counted})
 
@@ -124,7 +140,7 @@ def routes(store: Callable[[], Store], settings: Settings) -> list[Route]:
     async def get_reactions(request: Request) -> JSONResponse:
         article_id = request.path_params["article_id"]
         current = store()
-        reader = reader_of(request, request.query_params.get("reader_id"))
+        reader = reader_of(request, request.query_params.get("reader_id"), proxies)
         state = await run_in_threadpool(
             reaction_bar, current, article_id, current.hash_reader(reader)
         )
@@ -157,6 +173,13 @@ def _answering(origins: tuple[str, ...]) -> Callable[[Handler], Handler]:
                 response = error(exc.status, str(exc))
                 if exc.retry_after is not None:
                     response.headers["Retry-After"] = str(exc.retry_after)
+            except RateLimited as exc:
+                response = error(429, str(exc))
+                response.headers["Retry-After"] = str(exc.retry_after)
+            except StoreUnavailable:
+                # Nothing was written; the reader's widget tries again.
+                response = error(503, "reactions are unavailable for a moment; try again")
+                response.headers["Retry-After"] = str(RETRY_WHEN_UNAVAILABLE)
             except ReactionsError as exc:
                 response = error(STATUS.get(type(exc), 422), str(exc))
             _cors(request, response, origins)
@@ -175,8 +198,17 @@ class Budget:
         self.per_network = RateLimiter(per_network)
         self.what = what
 
-    def spend(self, host: str, reader_id: str) -> None:
-        """Count one request, or refuse it with a 429 saying when to try again."""
+    def spend(self, host: str, reader_id: str, *, shared: bool) -> tuple[tuple[str, int], ...]:
+        """Count one request here, or refuse it with a 429 saying when to try again. With
+        `shared` (several servers on PostgreSQL) nothing is counted here: the keys and limits
+        travel with the write and are counted there, across servers."""
+        keys = (
+            (f"{self.what}:net:{host}", self.per_network.limit),
+            (f"{self.what}:reader:{reader_id}", self.per_reader.limit),
+        )
+        if shared:
+            return keys
         wait = self.per_network.retry_after(host) or self.per_reader.retry_after(reader_id)
         if wait:
             raise ApiError(429, f"too many {self.what}; try again in {wait} s", retry_after=wait)
+        return ()

@@ -41,3 +41,26 @@ def network_identity(host: str | None, now: datetime | None = None) -> str | Non
     prefix = 24 if address.version == 4 else 64
     network = ipaddress.ip_network(f"{address}/{prefix}", strict=False)
     return f"{(now or utc_now()):%Y-%m-%d}:{network}"
+
+
+def client_address(
+    peer: str | None, forwarded_for: str | None, trusted: tuple[str, ...]
+) -> str | None:
+    """The client behind a request: the peer itself, unless the peer is a trusted proxy (a
+    load balancer), then the nearest address in X-Forwarded-For that is not one — so readers
+    behind the balancer keep their own limits and cookieless identities, and a client cannot
+    name itself anyone by sending the header straight to us."""
+    if not trusted or not peer or not forwarded_for or not _is_in(peer, trusted):
+        return peer
+    for hop in reversed([h.strip() for h in forwarded_for.split(",") if h.strip()]):
+        if not _is_in(hop, trusted):
+            return hop
+    return peer
+
+
+def _is_in(address: str, networks: tuple[str, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(n) for n in networks)

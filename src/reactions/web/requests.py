@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from reactions.web.identity import reader_identity
+from reactions.web.identity import client_address, reader_identity
 
 MAX_BODY_BYTES = 4_096
 
@@ -21,8 +21,10 @@ class ApiError(Exception):
         self.retry_after = retry_after  # seconds, for a 429
 
 
-def client_host(request: Request) -> str | None:
-    return request.client.host if request.client else None
+def client_host(request: Request, trusted: tuple[str, ...] = ()) -> str | None:
+    """The client's address, through trusted proxies (identity.client_address)."""
+    peer = request.client.host if request.client else None
+    return client_address(peer, request.headers.get("x-forwarded-for"), trusted)
 
 
 async def json_object(request: Request, fields: frozenset[str]) -> dict[str, Any]:
@@ -73,7 +75,8 @@ def required(body: dict[str, Any], field: str) -> str:
     return value
 
 
-def reader_of(request: Request, reader_id: object) -> str:
+def reader_of(request: Request, reader_id: object, trusted: tuple[str, ...] = ()) -> str:
     if reader_id is not None and not isinstance(reader_id, str):
         raise ApiError(422, f"reader_id must be a string, not {type(reader_id).__name__}")
-    return reader_identity(reader_id, client_host(request), request.headers.get("user-agent"))
+    host = client_host(request, trusted)
+    return reader_identity(reader_id, host, request.headers.get("user-agent"))

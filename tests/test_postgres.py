@@ -1,0 +1,241 @@
+"""Several servers on one PostgreSQL event log, each with its own DuckDB replica: in process
+first (several ClusterStores on one real PostgreSQL), then real `streamlit run` servers behind
+nginx (test_cluster.py). Nothing is mocked: Debian's PostgreSQL 15, started per session."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pandas as pd
+import psycopg
+import pytest
+
+from reactions.errors import RateLimited, UnknownArticle, UnknownKind
+from reactions.jobs.integrity_scans import scan, scan_recent
+from reactions.metrics.filters import Filters
+from reactions.metrics.overview import kpis
+from reactions.store.articles import upsert_articles
+from reactions.store.derived import (
+    derived_state_mismatches,
+    reaction_count_mismatches,
+    view_count_mismatches,
+)
+from reactions.store.kinds import set_kind_enabled
+from reactions.store.postgres.cluster import ClusterStore
+from reactions.store.taps import Tap
+from reactions.web.tokens import create_token
+from tests import independent
+from tests.conftest import TEST_NOW, make_articles
+
+
+def server(tmp_path: Path, name: str, url: str) -> ClusterStore:
+    """One server's store: its own replica file, PostgreSQL shared."""
+    return ClusterStore.open_cluster(tmp_path / f"{name}.duckdb", url, background_sync=False)
+
+
+@pytest.fixture
+def pair(tmp_path: Path, pg_url: str):  # type: ignore[no-untyped-def]
+    a, b = server(tmp_path, "a", pg_url), server(tmp_path, "b", pg_url)
+    upsert_articles(a, make_articles("budget-vote", "cup-final"))
+    b.sync_now()
+    yield a, b
+    a.close()
+    b.close()
+
+
+def consistent(store: ClusterStore) -> None:
+    """The replica's derived tables are exactly what its copy of the logs implies."""
+    cur = store.cursor()
+    assert derived_state_mismatches(cur) == 0
+    assert reaction_count_mismatches(cur) == 0
+    assert view_count_mismatches(cur) == 0
+
+
+def test_a_tap_is_decided_across_servers_as_a_replay_of_the_log_would(pair) -> None:  # type: ignore[no-untyped-def]
+    a, b = pair
+    assert a.record_reaction("budget-vote", "ana", "like").change == "added"
+    # the same reader on the other server: that server sees her like, so it is an undo
+    assert b.record_reaction("budget-vote", "ana", "like").change == "undone"
+    switched = a.record_reaction("budget-vote", "ana", "love")
+    assert (switched.change, switched.counts["love"]) == ("added", 1)
+    assert b.record_reaction("budget-vote", "ana", "angry").change == "switched"
+    for store in (a, b):
+        store.sync_now()
+        assert kpis(store.cursor(), Filters(preset="all"))[0].reactions == 1
+        consistent(store)
+
+
+def test_one_reader_tapping_on_two_servers_at_once_ends_as_the_log_says(pair) -> None:  # type: ignore[no-untyped-def]
+    a, b = pair
+
+    def tapper(store: ClusterStore, kinds: list[str]) -> None:
+        for i in range(150):
+            store.record_reaction("cup-final", f"fan-{i % 10}", kinds[i % len(kinds)])
+
+    threads = [
+        threading.Thread(target=tapper, args=(s, k))
+        for s, k in ((a, ["like", "love"]), (b, ["love", "sad"]), (a, ["sad"]), (b, ["like"]))
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    a.sync_now()
+    b.sync_now()
+    raw = independent.load_from(a.cursor())
+    truth = independent.standing(raw)
+    assert len(truth) <= 10  # one reaction per reader at most
+    for store in (a, b):
+        consistent(store)
+        assert kpis(store.cursor(), Filters(preset="all"))[0].reactions == len(truth)
+    with psycopg.connect(a.url) as con:  # PostgreSQL's own state agrees with its log
+        held = con.execute("SELECT count(*) FROM current_reactions").fetchone()
+        counted = con.execute("SELECT sum(reactions) FROM article_counts").fetchone()
+    assert held is not None and counted is not None
+    assert held[0] == counted[0] == len(truth)
+
+
+def test_views_count_once_per_reader_article_and_day_across_servers(pair) -> None:  # type: ignore[no-untyped-def]
+    a, b = pair
+    assert a.record_view("cup-final", "reader-1") is True
+    assert b.record_view("cup-final", "reader-1") is False
+    assert b.record_view("cup-final", "reader-2") is True
+    for store in (a, b):
+        store.sync_now()
+        assert kpis(store.cursor(), Filters(preset="all"))[0].views == 2
+        consistent(store)
+
+
+def test_bad_taps_are_refused_by_the_shared_record(pair) -> None:  # type: ignore[no-untyped-def]
+    a, _ = pair
+    with pytest.raises(UnknownArticle):
+        a.record_reaction("no-such-story", "r", "like")
+    with pytest.raises(UnknownKind):
+        a.record_reaction("cup-final", "r", "elated")
+    set_kind_enabled(a, "funny", False)
+    with pytest.raises(UnknownKind):
+        a.record_reaction("cup-final", "r", "funny")
+
+
+def test_rate_limits_hold_across_servers(pair) -> None:  # type: ignore[no-untyped-def]
+    """A bot spreading its taps over two servers gets one budget, not two."""
+    a, b = pair
+    limits = (("reactions:net:203.0.113.9", 10),)
+    taken = 0
+    with pytest.raises(RateLimited) as refused:
+        for i in range(30):
+            store = (a, b)[i % 2]
+            store.record_reaction("cup-final", f"bot-{i}", "love", limits=limits)
+            taken += 1
+    assert taken == 10 and refused.value.retry_after >= 1
+
+
+def test_the_replica_never_skips_a_transaction_that_commits_late(pair) -> None:  # type: ignore[no-untyped-def]
+    """A writer holds its transaction open (its event id is lower) while later taps commit
+    and a replica syncs past them; once it commits, the next sync has it."""
+    a, b = pair
+    slow = psycopg.connect(a.url)
+    slow.execute(
+        "INSERT INTO reaction_events (occurred_at, article_id, reader_hash, kind_id, action, "
+        "source) VALUES (%s, 'cup-final', 'slow-reader', 'wow', 'add', 'import')",
+        [TEST_NOW],
+    )  # not committed yet
+    for i in range(5):
+        a.record_reaction("cup-final", f"quick-{i}", "like")
+    b.sync_now()
+    ids = b.cursor().execute("SELECT event_id FROM reaction_events ORDER BY 1").df()["event_id"]
+    assert len(ids) == 5 and ids.min() > 1  # the held event's id is below them, not here yet
+    slow.commit()
+    slow.close()
+    b.sync_now()
+    events = b.cursor().execute("SELECT reader_hash FROM reaction_events").df()
+    assert len(events) == 6 and "slow-reader" in set(events["reader_hash"])
+    consistent(b)
+
+
+def test_admin_writes_go_to_postgres_and_every_replica_follows(pair, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    a, b = pair
+    token = create_token(a, "bi")
+    b.sync_now()
+    assert b.cursor().execute("SELECT name FROM api_tokens").fetchall() == [("bi",)]
+    assert token.token.startswith("rx_")
+    # the same pepper everywhere: one reader is one hash on every server
+    assert a.hash_reader("ana") == b.hash_reader("ana")
+    # a newcomer server starts from PostgreSQL alone
+    c = server(tmp_path, "c", a.url)
+    try:
+        assert c.cursor().execute("SELECT count(*) FROM articles").fetchall() == [(2,)]
+    finally:
+        c.close()
+
+
+def test_flags_live_in_postgres_and_every_replica_leaves_them_out(pair) -> None:  # type: ignore[no-untyped-def]
+    a, b = pair
+    start = TEST_NOW - timedelta(hours=3)
+    calm = [
+        Tap("cup-final", f"fan-{i}", "love", at=start + timedelta(minutes=i), network=f"h{i}")
+        for i in range(60)
+    ]
+    a.record_taps(calm)
+    a.sync_now()
+    scan(a)  # the bars, from the whole log
+    burst = [
+        Tap(
+            "budget-vote",
+            f"bot-{i}",
+            "angry",
+            at=start + timedelta(hours=1, seconds=i),
+            network="farm",
+        )
+        for i in range(40)
+    ]
+    b.record_taps(burst)
+    b.sync_now()
+    report = scan_recent(b)
+    assert (report.scope, report.events_flagged) == ("recent", 40)
+    a.sync_now()
+    for store in (a, b):
+        assert kpis(store.cursor(), Filters(preset="all"))[0].reactions == 60
+        assert (
+            kpis(store.cursor(), Filters(preset="all", exclude_flagged=False))[0].reactions == 100
+        )
+        consistent(store)
+
+
+def test_a_demo_fills_postgres_in_bulk_and_replicas_agree_with_its_log(
+    tmp_path: Path, pg_url: str
+) -> None:
+    from reactions.demo.newsroom import generate, populate
+
+    a = server(tmp_path, "a", pg_url)
+    try:
+        newsroom = generate(articles=20, events=30_000, days=10, seed=4, end=TEST_NOW)
+        views = populate(a, newsroom)
+        assert views > 0
+        consistent(a)
+        raw = independent.load_from(a.cursor())
+        assert len(raw.events) == len(newsroom.events)
+        b = server(tmp_path, "b", pg_url)
+        try:
+            consistent(b)
+            for f in (Filters(preset="all"), Filters(preset="all", topics=("World",))):
+                assert kpis(b.cursor(), f) == kpis(a.cursor(), f)
+        finally:
+            b.close()
+        with psycopg.connect(pg_url) as con:
+            live = con.execute("SELECT count(*) FROM current_reactions").fetchone()
+        assert live is not None and live[0] == len(independent.standing(raw))
+    finally:
+        a.close()
+
+
+def test_upserting_articles_reports_added_and_updated(pair) -> None:  # type: ignore[no-untyped-def]
+    a, b = pair
+    more = make_articles("cup-final", "new-story")
+    more["published_at"] = [pd.Timestamp("2026-11-02 08:00")] * 2
+    report = upsert_articles(a, more)
+    assert (report.added, report.updated) == (1, 1)
+    b.sync_now()
+    assert b.cursor().execute("SELECT count(*) FROM articles").fetchall() == [(3,)]
