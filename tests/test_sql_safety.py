@@ -342,20 +342,20 @@ ALLOWED: dict[Place, str] = {
         "derived",
     ): "its callers' constant queries of a derived table",
     ("store/derived.py", "_rows_on_one_side", "truth"): "its callers' constant recount queries",
-    ("store/derived.py", "catch_up_current_reactions", "READER_NO"): "a constant expression",
+    ("store/derived.py", "recompute_readers", "READER_NO"): "a constant expression",
     (
         "store/derived.py",
-        "catch_up_current_reactions",
+        "recompute_readers",
         "reaction_counts_of(rewritten)",
     ): "our SELECT over a constant clause",
     (
         "store/derived.py",
-        "catch_up_current_reactions",
+        "recompute_readers",
         "reaction_counts_of(rewritten, -1)",
     ): "our SELECT over a constant clause",
     (
         "store/derived.py",
-        "catch_up_current_reactions",
+        "recompute_readers",
         "rewritten",
     ): "our SELECT over a constant clause",
     (
@@ -412,6 +412,90 @@ ALLOWED: dict[Place, str] = {
         "TapMemory.recall",
         "', '.join('?' * len(lookup))",
     ): "placeholders for a list whose values are bound",
+    (
+        "store/derived.py",
+        "recompute_readers",
+        "readers_sql",
+    ): "its callers' constant SELECT of readers (values bound)",
+    ("store/postgres/functions.py", "<module>", "_DECLARE"): "a constant declaration block",
+    ("store/postgres/functions.py", "<module>", "_LIMITS"): "a constant PL/pgSQL block",
+    (
+        "store/postgres/replica.py",
+        "_copy_table",
+        "', '.join('?' * len(LOCAL_META))",
+    ): "placeholders for a list whose values are bound",
+    (
+        "store/postgres/replica.py",
+        "_copy_table",
+        "', '.join(columns)",
+    ): "the replica table's own column names, from DuckDB's catalog",
+    ("store/postgres/replica.py", "_copy_table", "names"): "the same column names, joined",
+    (
+        "store/postgres/replica.py",
+        "_copy_table",
+        "table",
+    ): "one of VERSIONED_TABLES, our table names",
+    (
+        "store/postgres/replica.py",
+        "_fetched",
+        "', '.join(columns)",
+    ): "a constant column tuple of the log",
+    ("store/postgres/replica.py", "_fetched", "table"): "one of our two log tables, chosen in code",
+    ("store/postgres/replica.py", "_keep_new", "key"): "the log's constant id column",
+    ("store/postgres/replica.py", "_keep_new", "names"): "a constant column tuple of the log",
+    (
+        "store/postgres/replica.py",
+        "_keep_new",
+        "pulled",
+    ): "read_csv of a bound path with constant column types",
+    (
+        "store/postgres/replica.py",
+        "_keep_new",
+        "table",
+    ): "one of our two log tables, chosen in code",
+    (
+        "store/postgres/replica.py",
+        "_pull_views",
+        "view_counts_of('_pulled_new')",
+    ): "a constant query over our temporary table",
+    ("store/postgres/schema.py", "_001_core", "table"): "one of VERSIONED_TABLES, our table names",
+    (
+        "store/postgres/writer.py",
+        "PgWriter._call",
+        "', %s' * len(args)",
+    ): "placeholders for bound arguments",
+    (
+        "store/postgres/writer.py",
+        "PgWriter._call",
+        "function",
+    ): "apply_taps or apply_views, chosen in code",
+    (
+        "store/postgres/writes.py",
+        "PgRecord.upsert_articles",
+        "', '.join(['%s'] * len(columns))",
+    ): "placeholders for bound values",
+    (
+        "store/postgres/writes.py",
+        "PgRecord.upsert_articles",
+        "names",
+    ): "article column names, checked against ARTICLE_COLUMNS by the caller",
+    (
+        "store/postgres/writes.py",
+        "PgRecord.upsert_articles",
+        "updates",
+    ): "the same column names, as assignments",
+    (
+        "store/postgres/writes.py",
+        "_copy_query",
+        "names",
+    ): "column names of a frame we built, or nothing",
+    (
+        "store/postgres/writes.py",
+        "_copy_query",
+        "quoted",
+    ): "COPY's target cannot be a parameter: our temporary file, quotes doubled",
+    ("store/postgres/writes.py", "_copy_query", "select_sql"): "our constant SELECT (values bound)",
+    ("store/postgres/writes.py", "_copy_query", "table"): "one of our table names, chosen in code",
 }
 
 

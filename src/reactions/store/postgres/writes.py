@@ -210,7 +210,8 @@ def _copy_query(
     """The rows of a DuckDB query into `table` through COPY (CSV in a temporary file)."""
     with tempfile.TemporaryDirectory(prefix="reactions-copy-") as folder:
         path = Path(folder) / "rows.csv"
-        duck.execute(f"COPY ({select_sql}) TO '{path}' (FORMAT csv, HEADER false)", list(params))
+        quoted = str(path).replace("'", "''")  # COPY's target cannot be a parameter
+        duck.execute(f"COPY ({select_sql}) TO '{quoted}' (FORMAT csv, HEADER false)", list(params))
         names = f" ({', '.join(columns)})" if columns else ""
         with (
             cur.copy(f"COPY {table}{names} FROM STDIN WITH (FORMAT csv)") as copy,
