@@ -56,6 +56,9 @@ class ClusterStore(Store):
         self.record = self.pg
         self.synced: Synced | None = None
         self.sync_problem: str | None = None
+        self._kinds: list[str] | None = (
+            None  # enabled, in order: read again after a sync copies them
+        )
         # Before the Store reads its pepper: the installation's secrets come from PostgreSQL.
         self.synced = sync(con.cursor(), self.pg.con)
         super().__init__(con, path, multiple=multiple)
@@ -107,6 +110,7 @@ class ClusterStore(Store):
                 raise unavailable(exc) from None
             if synced.tables:
                 self._state.forget()  # kinds or articles may have changed
+                self._kinds = None
             elif synced.rollup_cells:
                 self._state.grew(self.con.cursor(), "reaction_counts", synced.rollup_cells)
             self.synced = synced
@@ -164,12 +168,15 @@ class ClusterStore(Store):
         )
 
     def _enabled_kinds(self) -> list[str]:
-        rows = (
-            self.con.cursor()
-            .execute("SELECT kind_id FROM reaction_kinds WHERE enabled ORDER BY position")
-            .fetchall()
-        )
-        return [r[0] for r in rows]
+        """The bar's kinds, from the replica once per change (a query per tap was the API's
+        bottleneck)."""
+        kinds = self._kinds
+        if kinds is None:
+            rows = self.con.cursor().execute(
+                "SELECT kind_id FROM reaction_kinds WHERE enabled ORDER BY position"
+            )
+            kinds = self._kinds = [r[0] for r in rows.fetchall()]
+        return kinds
 
     @contextmanager
     def writing(self, *, flags_only: bool = False) -> Iterator[WriteCursor]:
