@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from bench import api, live, pages
+from bench import api, cluster, live, pages
 from reactions.clock import utc_now
 from reactions.demo.newsroom import generate, populate
 from reactions.jobs.integrity_scans import scan
@@ -304,6 +304,42 @@ def main() -> None:
             )
         )
         print(f"  API {name}: {rate:,.0f} /s", flush=True)
+
+    on_pg = cluster.cluster_figures(1_000_000, END, workdir)
+    for what, rates in (("reader taps", on_pg.taps), ("views", on_pg.views)):
+        for servers, rate in rates.items():
+            rows.append(
+                Row(
+                    f"{what} via HTTP API on PostgreSQL, 8 clients × 1,000, {servers} server"
+                    + ("s" if servers > 1 else ""),
+                    "1M events in PostgreSQL",
+                    f"{rate:,.0f} /s",
+                )
+            )
+            print(f"  PostgreSQL {what}, {servers} servers: {rate:,.0f} /s", flush=True)
+    rows.append(
+        Row(
+            "replica lag under the 3-server tap load: acknowledged → in another replica",
+            "1M events in PostgreSQL",
+            f"p50 {on_pg.lag[0]:.2f} s, p95 {on_pg.lag[1]:.2f} s",
+            "≤ 5 s p95",
+        )
+    )
+    article = pages.busiest_article(on_pg.replica)
+    for name, page, query in (
+        ("overview, all time", None, {"range": "all"}),
+        ("article detail, all time", "views/article.py", {"range": "all"}),
+    ):
+        times = pages.page_times(on_pg.replica, page, query, {"id": article} if page else None)
+        rows.append(
+            Row(
+                f"page: {name} (cold), read from a replica",
+                "1M events",
+                pages.median_ms(times),
+                "≤ 300 ms",
+            )
+        )
+    pages.release()
 
     # Three runs, the median: on this kind of machine one run of the same export has spread
     # over ±20 %.
