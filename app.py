@@ -3,6 +3,7 @@ port. Kept thin: the UI lives in src/reactions/ui, the HTTP routes in reactions.
 
 import functools
 import sys
+import threading
 from pathlib import Path
 
 import streamlit as st
@@ -29,6 +30,10 @@ if not settings.auth_configured:
 # Resolved once for the API: a lookup through st.cache_resource costs ~0.2 ms per request.
 api_store = functools.cache(lambda: get_store(settings))
 app = st.App(UI_ENTRY, routes=routes(api_store, settings))
+if settings.database_url:
+    # A replica syncs from the start, not from its first request: a server the balancer has
+    # not yet sent anyone to must still have today's figures when someone arrives.
+    threading.Thread(target=api_store, name="replica-open", daemon=True).start()
 # Integrity scans recent events on its own, so a live burst leaves cleaned figures within
 # minutes with nobody present (reactions.jobs.integrity_scans).
 if settings.scan_every_seconds:

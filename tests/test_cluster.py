@@ -238,6 +238,8 @@ def test_the_cli_works_against_a_running_cluster(servers: Servers, tmp_path: Pat
     cli("kinds", "add", "shocked", "--label", "Shocked", "--emoji", "😱", "--sentiment", "-1")
     assert cli("export", "events", "--range", "all").stdout.count("\n") == 161
     cli("integrity", "scan")
+    assert cli("integrity", "log").stdout.startswith("flag_id,")
+    assert "desk" in cli("token", "list").stdout
     time.sleep(1.5)  # the servers' replicas sync the token and the kind
     request = urllib.request.Request(
         f"http://127.0.0.1:{servers.ports[2]}/api/v1/export/articles.csv?range=all",

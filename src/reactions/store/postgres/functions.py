@@ -54,6 +54,21 @@ _DECLARE = """
         (extract(epoch FROM clock_timestamp()) / 60) - floor(extract(epoch FROM clock_timestamp()) / 60);
 """
 
+# Every lock a batch will need, taken up front in one global order: each reader's state on an
+# article, each article's counts, each budget's counter. Two servers' batches touching the
+# same rows then queue on the first lock they share instead of deadlocking on row locks.
+_LOCKS = """
+    PERFORM pg_advisory_xact_lock(hashtextextended(key, 0)) FROM (
+        SELECT DISTINCT key FROM (
+            SELECT 'reader:' || (t->>'r') || '/' || (t->>'a') AS key
+              FROM jsonb_array_elements({items}) t
+            UNION ALL SELECT 'article:' || (t->>'a') FROM jsonb_array_elements({items}) t
+            UNION ALL SELECT 'budget:' || (l->>0)
+              FROM jsonb_array_elements({items}) t, jsonb_array_elements(t->'lim') l
+        ) wanted ORDER BY key
+    ) keys;
+"""
+
 TAP_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION apply_taps(taps jsonb, multiple boolean) RETURNS jsonb
 LANGUAGE plpgsql AS $$
@@ -67,9 +82,7 @@ DECLARE
     new_id bigint;
     at timestamp;
 BEGIN
-    PERFORM pg_advisory_xact_lock(hashtextextended(key, 0))
-       FROM (SELECT DISTINCT (t->>'r') || '/' || (t->>'a') AS key
-               FROM jsonb_array_elements(taps) t ORDER BY 1) keys;
+    {_LOCKS.format(items="taps")}
     FOR item IN SELECT * FROM jsonb_array_elements(taps) LOOP
         {_LIMITS}
         kind := item->>'k';
@@ -123,6 +136,7 @@ DECLARE
     inserted integer;
     at timestamp;
 BEGIN
+    {_LOCKS.format(items="views")}
     FOR item IN SELECT * FROM jsonb_array_elements(views) LOOP
         {_LIMITS}
         at := (item->>'t')::timestamp;

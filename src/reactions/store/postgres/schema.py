@@ -213,4 +213,7 @@ def apply_migrations(con: psycopg.Connection) -> list[str]:
                 migration(con)
                 con.execute("INSERT INTO schema_migrations VALUES (%s, %s)", [name, utc_now()])
                 applied.append(name)
+        # The write functions as this version has them (CREATE OR REPLACE): a rolling upgrade
+        # brings its own with each server.
+        _002_write_functions(con)
     return applied

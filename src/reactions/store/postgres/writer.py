@@ -25,6 +25,7 @@ from reactions.store.bar_views import View, ViewOutcome
 from reactions.store.postgres.connection import connect_pg, unavailable
 from reactions.store.taps import Tap, TapOutcome
 
+DEADLOCK_RETRIES = 2
 T = TypeVar("T", Tap, View)
 R = TypeVar("R", TapOutcome, ViewOutcome)
 
@@ -44,17 +45,24 @@ class PgWriter:
         *args: object,
     ) -> None:
         """`function` on `items` in one transaction; `decide` reads the answers before the
-        commit (raising rolls it back)."""
+        commit (raising rolls it back). A deadlock (the functions take their locks in one
+        order, so none is expected) is retried."""
         try:
             if self._con is None or self._con.closed:
                 self._con = connect_pg(self.url, migrate=False)
-            with self._con.transaction():
-                row = self._con.execute(
-                    f"SELECT {function}(%s::jsonb{', %s' * len(args)})",
-                    [json.dumps(items), *args],
-                ).fetchone()
-                assert row is not None
-                decide(row[0])
+            for attempt in range(DEADLOCK_RETRIES + 1):
+                try:
+                    with self._con.transaction():
+                        row = self._con.execute(
+                            f"SELECT {function}(%s::jsonb{', %s' * len(args)})",
+                            [json.dumps(items), *args],
+                        ).fetchone()
+                        assert row is not None
+                        decide(row[0])
+                    return
+                except psycopg.errors.DeadlockDetected:
+                    if attempt == DEADLOCK_RETRIES:
+                        raise
         except psycopg.OperationalError as exc:
             self.close()
             raise unavailable(exc) from None
