@@ -252,3 +252,53 @@ def test_upserting_articles_reports_added_and_updated(pair) -> None:  # type: ig
     assert (report.added, report.updated) == (1, 1)
     b.sync_now()
     assert b.cursor().execute("SELECT count(*) FROM articles").fetchall() == [(3,)]
+
+
+def test_pages_say_what_their_data_is_as_of_while_postgres_is_away(
+    tmp_path: Path,
+    pg_url: str,
+    pg_server,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """The dashboard keeps serving its replica when PostgreSQL goes away, and says since
+    when; the notice goes once it is back, with nothing restarted."""
+    import time
+
+    import streamlit as st
+
+    from tests.test_dashboard import open_page
+
+    seed = server(tmp_path, "seed", pg_url)
+    upsert_articles(seed, make_articles("cup-final"))
+    seed.record_reaction("cup-final", "ana", "love")
+    seed.close()
+    monkeypatch.setenv("REACTIONS_DATABASE_URL", pg_url)
+    st.cache_resource.clear()
+    db = tmp_path / "page-replica.duckdb"
+
+    def notices() -> list[str]:
+        at = open_page(db, monkeypatch, {"range": "all"})
+        assert {m.label: m.value for m in at.metric}["Reactions"] == "1"
+        return [w.value for w in at.warning if "Data as of" in w.value]
+
+    try:
+        assert notices() == []
+        pg_server.stop("fast")
+        time.sleep(1.5)  # a sync or two fail
+        assert len(notices()) == 1 and "cannot be reached" in notices()[0]
+        pg_server.start()
+        time.sleep(1.5)
+        assert notices() == []
+    finally:
+        pg_server.start() if _stopped(pg_server) else None
+        st.cache_resource.clear()
+
+
+def _stopped(cluster) -> bool:  # type: ignore[no-untyped-def]
+    import psycopg
+
+    try:
+        psycopg.connect(cluster.url, connect_timeout=2).close()
+    except psycopg.OperationalError:
+        return True
+    return False

@@ -420,6 +420,12 @@ ALLOWED: dict[Place, str] = {
     ("store/postgres/functions.py", "<module>", "_DECLARE"): "a constant declaration block",
     ("store/postgres/functions.py", "<module>", "_LIMITS"): "a constant PL/pgSQL block",
     (
+        "store/postgres/functions.py",
+        "<module>",
+        "_LOCKS.format(items='taps')",
+    ): "a constant PL/pgSQL block over the function's own argument",
+    ("store/postgres/functions.py", "<module>", "_LOCKS.format(items='views')"): "the same",
+    (
         "store/postgres/replica.py",
         "_copy_table",
         "', '.join('?' * len(LOCAL_META))",
