@@ -29,6 +29,7 @@ from reactions.store.taps import Tap
 from reactions.web.tokens import create_token
 from tests import independent
 from tests.conftest import TEST_NOW, make_articles
+from tools.pg_cluster import Cluster
 
 
 def server(tmp_path: Path, name: str, url: str) -> ClusterStore:
@@ -257,8 +258,8 @@ def test_upserting_articles_reports_added_and_updated(pair) -> None:  # type: ig
 def test_pages_say_what_their_data_is_as_of_while_postgres_is_away(
     tmp_path: Path,
     pg_url: str,
-    pg_server,
-    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+    pg_server: Cluster,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The dashboard keeps serving its replica when PostgreSQL goes away, and says since
     when; the notice goes once it is back, with nothing restarted."""
@@ -294,7 +295,7 @@ def test_pages_say_what_their_data_is_as_of_while_postgres_is_away(
         st.cache_resource.clear()
 
 
-def _stopped(cluster) -> bool:  # type: ignore[no-untyped-def]
+def _stopped(cluster: Cluster) -> bool:
     import psycopg
 
     try:
