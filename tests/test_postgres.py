@@ -291,7 +291,8 @@ def test_pages_say_what_their_data_is_as_of_while_postgres_is_away(
         time.sleep(1.5)
         assert notices() == []
     finally:
-        pg_server.start() if _stopped(pg_server) else None
+        if _stopped(pg_server):
+            pg_server.start()
         st.cache_resource.clear()
 
 
