@@ -417,6 +417,23 @@ ALLOWED: dict[Place, str] = {
         "recompute_readers",
         "readers_sql",
     ): "its callers' constant SELECT of readers (values bound)",
+    (
+        "store/derived.py",
+        "advance_readers",
+        "new_events",
+    ): "its caller's temporary table, a constant name",
+    ("store/derived.py", "advance_readers", "rewritten"): "our SELECT over a constant clause",
+    (
+        "store/derived.py",
+        "advance_readers",
+        "reaction_counts_of(rewritten)",
+    ): "our SELECT over a constant clause",
+    (
+        "store/derived.py",
+        "advance_readers",
+        "reaction_counts_of(rewritten, -1)",
+    ): "the same, negated",
+    ("store/derived.py", "advance_readers", "READER_NO"): "a constant expression",
     ("store/postgres/functions.py", "<module>", "_DECLARE"): "a constant declaration block",
     ("store/postgres/functions.py", "<module>", "_LIMITS"): "a constant PL/pgSQL block",
     (

@@ -194,6 +194,45 @@ def recompute_readers(
         cur.execute("DROP TABLE IF EXISTS caught_up")
 
 
+def advance_readers(cur: duckdb.DuckDBPyConnection, new_events: str) -> None:
+    """`recompute_readers` for the readers of `new_events` (our temporary table of events
+    appended after every other), from their standing rows and those events alone — not the
+    whole log: a key's latest event decides it, and every new one is later than what the
+    key's standing row records. The caller owns the transaction."""
+    cur.execute(f"CREATE TEMP TABLE caught_up AS SELECT DISTINCT reader_hash FROM {new_events}")
+    try:
+        rewritten = "reader_hash IN (FROM caught_up)"
+        cur.execute(f"INSERT INTO reaction_counts {reaction_counts_of(rewritten, -1)}")
+        cur.execute(
+            "CREATE TEMP TABLE prior AS SELECT article_id, reader_hash, kind_id, event_id, "
+            f"added_at FROM current_reactions WHERE {rewritten}"
+        )
+        cur.execute(f"DELETE FROM current_reactions WHERE {rewritten}")
+        cur.execute(
+            f"""
+            INSERT INTO current_reactions
+            WITH latest AS (
+                SELECT article_id, reader_hash, kind_id, event_id, added_at AS occurred_at,
+                       'add' AS action
+                FROM prior
+                UNION ALL
+                SELECT article_id, reader_hash, kind_id, event_id, occurred_at, action
+                FROM {new_events}
+            ),
+            standing AS (
+                SELECT article_id, reader_hash, kind_id, max(event_id) AS event_id,
+                       arg_max(occurred_at, event_id) AS added_at
+                FROM latest GROUP BY ALL HAVING arg_max(action, event_id) = 'add'
+            )
+            SELECT *, {READER_NO} FROM standing
+            """
+        )
+        cur.execute(f"INSERT INTO reaction_counts {reaction_counts_of(rewritten)}")
+    finally:
+        cur.execute("DROP TABLE IF EXISTS caught_up")
+        cur.execute("DROP TABLE IF EXISTS prior")
+
+
 # Views per article, quarter hour (UTC) and hour since the article's publication: what every
 # page reads instead of the view log. The hour since publication because the article page
 # plots by it, and a quarter hour straddles at most two of them. Written in the same

@@ -33,6 +33,7 @@ import psycopg
 
 from reactions.clock import utc_now
 from reactions.store.derived import (
+    advance_readers,
     rebuild_reaction_counts,
     rebuild_view_counts,
     recompute_readers,
@@ -165,11 +166,18 @@ def _pull_events(duck: duckdb.DuckDBPyConnection, pg: psycopg.Connection) -> tup
     """New events since the last snapshot: (how many, rollup cells appended)."""
     fetched = _fetched(duck, pg, "reaction_events", EVENT_COLUMNS, EVENTS_HORIZON)
     with fetched as (path, horizon), transaction(duck):
+        newest = duck.execute("SELECT coalesce(max(event_id), 0) FROM reaction_events").fetchall()
         fresh = _keep_new(duck, path, "reaction_events", EVENT_COLUMNS, EVENT_TYPES, "event_id")
         cells = 0
         if fresh:
             before = _rollup_rows(duck)
-            recompute_readers(duck, "SELECT DISTINCT reader_hash FROM _pulled_new", [])
+            late = duck.execute(
+                "SELECT min(event_id) <= ? FROM _pulled_new", [int(newest[0][0])]
+            ).fetchall()[0][0]
+            if late:  # a transaction committed after later ones: its readers from the log
+                recompute_readers(duck, "SELECT DISTINCT reader_hash FROM _pulled_new", [])
+            else:  # the usual case: from their standing rows and the new events alone
+                advance_readers(duck, "_pulled_new")
             newest = duck.execute("SELECT max(event_id) FROM reaction_events").fetchall()
             set_current_reactions_through(duck, int(newest[0][0]))
             cells = _rollup_rows(duck) - before
