@@ -304,3 +304,39 @@ def _stopped(cluster: Cluster) -> bool:
     except psycopg.OperationalError:
         return True
     return False
+
+
+def test_one_server_at_a_time_runs_the_scheduled_scan(pair) -> None:  # type: ignore[no-untyped-def]
+    a, b = pair
+    with a.only_one("integrity-scan") as first, b.only_one("integrity-scan") as second:
+        assert (first, second) == (True, False)
+    with b.only_one("integrity-scan") as later:
+        assert later  # released when the first server's turn ended
+
+
+def test_taps_while_postgres_is_away_answer_503_with_retry_after_and_write_nothing(
+    tmp_path: Path, pg_url: str, pg_server: Cluster
+) -> None:
+    from tests.conftest import app_client
+
+    seed = server(tmp_path, "seed", pg_url)
+    upsert_articles(seed, make_articles("cup-final"))
+    seed.close()
+    body = {"article_id": "cup-final", "kind": "love", "reader_id": "ana"}
+    with app_client(tmp_path / "api.duckdb", {"REACTIONS_DATABASE_URL": pg_url}) as client:
+        assert client.post("/api/v1/reactions", json=body).status_code == 200
+        pg_server.stop("fast")
+        try:
+            refused = client.post("/api/v1/reactions", json={**body, "reader_id": "bo"})
+            viewed = client.post("/api/v1/views", json={"article_id": "cup-final"})
+        finally:
+            pg_server.start()
+        for answer in (refused, viewed):
+            assert answer.status_code == 503
+            assert answer.headers["Retry-After"] == "5"
+            assert answer.json() == {"error": "reactions are unavailable for a moment; try again"}
+        # back without a restart: the next tap is taken
+        assert client.post("/api/v1/reactions", json={**body, "reader_id": "cy"}).status_code == 200
+    with psycopg.connect(pg_url) as con:
+        readers = con.execute("SELECT count(DISTINCT reader_hash) FROM reaction_events").fetchone()
+    assert readers is not None and readers[0] == 2  # ana and cy; bo's refused tap wrote nothing
