@@ -42,6 +42,7 @@ from reactions.store.derived import (
 )
 from reactions.store.postgres.schema import VERSIONED_TABLES
 from reactions.store.sql import transaction
+from reactions.store.taps import EVENT_COLUMNS
 
 # Replica-local keys of `meta` (everything else there comes from PostgreSQL).
 EVENTS_HORIZON = "pg_events_horizon"
@@ -49,16 +50,6 @@ VIEWS_HORIZON = "pg_views_horizon"
 VERSIONS = "pg_table_versions"
 LOCAL_META = {EVENTS_HORIZON, VIEWS_HORIZON, VERSIONS, "current_reactions_through"}
 
-EVENT_COLUMNS = (
-    "event_id",
-    "occurred_at",
-    "article_id",
-    "reader_hash",
-    "kind_id",
-    "action",
-    "source",
-    "network_hash",
-)
 EVENT_TYPES = (
     "BIGINT",
     "TIMESTAMP",

@@ -19,6 +19,7 @@ import psycopg
 
 from reactions.clock import utc_now
 from reactions.store.postgres.connection import unavailable
+from reactions.store.taps import EVENT_COLUMNS
 
 SCANNED_THROUGH = "integrity_scanned_through"  # as store.integrity_flags: shared by servers
 _BLOCK = 1 << 20
@@ -107,17 +108,7 @@ class PgRecord:
             found = cur.fetchone()
             start = int(found[0]) if found else 1
             frame = events.reset_index(drop=True).assign(event_id=range(start, start + len(events)))
-            columns = [
-                "event_id",
-                "occurred_at",
-                "article_id",
-                "reader_hash",
-                "kind_id",
-                "action",
-                "source",
-                "network_hash",
-            ]
-            _copy_frame(cur, "reaction_events", frame[columns])
+            _copy_frame(cur, "reaction_events", frame[list(EVENT_COLUMNS)])
             if labels is not None:
                 marked = pd.DataFrame({"event_id": frame["event_id"], "label": labels.to_numpy()})
                 _copy_frame(cur, "synthetic_labels", marked.dropna())
