@@ -92,7 +92,9 @@ def _copy_changed_tables(
         pg.execute("SELECT name, version FROM table_versions").fetchall()
     )
     seen = _versions_seen(duck)
-    changed = tuple(t for t in VERSIONED_TABLES if versions.get(t, 0) != seen.get(t, -1))
+    # A table PostgreSQL never wrote has no version row (0); so has one this replica copied
+    # at 0. A replica that never synced copies everything once.
+    changed = tuple(t for t in VERSIONED_TABLES if not seen or versions.get(t, 0) != seen.get(t, 0))
     if not changed:
         return ()
     published = _publication_times(duck)
