@@ -116,6 +116,40 @@ def test_views_count_once_per_reader_article_and_day_across_servers(pair) -> Non
         consistent(store)
 
 
+def test_a_views_answer_is_the_bar_every_server_agrees_on(pair) -> None:  # type: ignore[no-untyped-def]
+    """The widget's one request per page view: the view's answer holds the article's counts
+    and the reader's reaction as PostgreSQL has them, taps on other servers included."""
+    import asyncio
+
+    a, b = pair
+    a.record_reaction("cup-final", "ana", "love")
+    a.record_reaction("cup-final", "ben", "like")
+    seen = asyncio.run(b.record_view_async("cup-final", "ana"))
+    assert seen.counted
+    assert seen.counts is not None
+    assert (seen.counts["love"], seen.counts["like"], sum(seen.counts.values())) == (1, 1, 2)
+    assert list(seen.counts) == list(a.bar_counts("cup-final").counts)  # every kind, in order
+    assert seen.mine == ("love",)
+    again = asyncio.run(b.record_view_async("cup-final", "cy"))
+    assert again.mine == () and again.counts == seen.counts
+
+
+def test_the_replicas_own_bar_follows_other_servers_taps(pair) -> None:  # type: ignore[no-untyped-def]
+    """While PostgreSQL is away the bar comes from the replica (Store.bar_counts): after a
+    sync it shows the taps other servers made, not the counts it first remembered."""
+    from reactions.store.store import Store
+
+    a, b = pair
+    a.record_reaction("cup-final", "ben", "like")
+    b.sync_now()  # (the first sync also copies the small tables, which resets everything)
+    assert sum(Store.bar_counts(b, "cup-final").counts.values()) == 1
+    a.record_reaction("cup-final", "ana", "love")
+    b.sync_now()
+    assert b.synced is not None and not b.synced.tables  # only events came
+    replica = Store.bar_counts(b, "cup-final", b.hash_reader("ana"))
+    assert replica.counts["love"] == 1 and replica.mine == ["love"]
+
+
 def test_bad_taps_are_refused_by_the_shared_record(pair) -> None:  # type: ignore[no-untyped-def]
     a, _ = pair
     with pytest.raises(UnknownArticle):

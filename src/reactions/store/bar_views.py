@@ -75,6 +75,10 @@ class View:
 class ViewOutcome:
     article_id: str
     counted: bool  # False: this reader's view of this article today was already counted
+    # PostgreSQL mode: the article's counts per enabled kind and the reader's kinds, read in
+    # the view's own transaction (the bar, with no second round trip). None: ask the store.
+    counts: dict[str, int] | None = None
+    mine: tuple[str, ...] = ()
 
 
 def write_views(

@@ -29,6 +29,7 @@ from reactions.store.bar_views import (
 )
 from reactions.store.connection import connect
 from reactions.store.group_commit import GroupCommitWriter
+from reactions.store.known_readers import KnownReaders
 from reactions.store.sql import scalar, transaction
 from reactions.store.tap_writer import TapTables, settle, write_batch
 from reactions.store.taps import Tap, TapOutcome
@@ -265,30 +266,71 @@ class Store:
 
     def bar_counts(self, article_id: str, reader_hash: str | None = None) -> BarCounts:
         """What an article's reaction bar needs (metrics.queries.bar_state makes its shape):
-        every enabled kind's count, and the reader's kinds — from the writer's memory where it
-        can: the article's counts always, the reader's reaction if recently seen."""
+        every enabled kind's count as of the last commit, and the reader's kinds. From the
+        writer's memory and without its lock, so a batch being written delays no reader;
+        the database only for a reader who has reactions somewhere and is not in memory."""
+        counts = self._published_counts(article_id)
+        return BarCounts(counts, self._reader_kinds(article_id, reader_hash) if reader_hash else [])
+
+    def bar_counts_at_hand(
+        self, article_id: str, reader_hash: str | None = None
+    ) -> BarCounts | None:
+        """`bar_counts` when memory has all of it (it then costs microseconds and blocks
+        nothing: the server's event loop may call it); None when it needs the database."""
+        taps = self._state.taps
+        counts = taps.published.get(article_id)
+        if counts is None:
+            return None
+        if reader_hash is None:
+            return BarCounts(counts, [])
+        remembered = taps.readers.get(reader_hash)
+        if remembered is not None:
+            return BarCounts(counts, list(remembered.get(article_id, ())))
+        if taps.known is not None and reader_hash not in taps.known:
+            return BarCounts(counts, [])
+        return None
+
+    def _published_counts(self, article_id: str) -> dict[str, int]:
+        taps = self._state.taps
+        shown = taps.published.get(article_id)
+        if shown is not None:
+            return shown
+        if taps.articles is not None and article_id not in taps.articles:
+            raise UnknownArticle(f"no article with id {article_id[:80]!r}")
         cur = self.con.cursor()
-        state = self._state
-        with self._lock:
-            state.load(cur)
-            assert state.taps.articles is not None
-            if article_id not in state.taps.articles:
+        with self._lock:  # the article's first read since loading: its counts, published
+            self._state.load(cur)
+            taps = self._state.taps
+            assert taps.articles is not None
+            if article_id not in taps.articles:
                 raise UnknownArticle(f"no article with id {article_id[:80]!r}")
-            counts = state.taps.shown(state.taps.article_counts(cur, article_id))
-            remembered = state.taps.readers.get(reader_hash) if reader_hash else None
-            mine = list(remembered.get(article_id, {})) if remembered is not None else None
-        if mine is None and reader_hash is not None:
-            # Not in memory, so not dirty: the derived table has this reader's state. By the
-            # reader alone: with `AND article_id = ?` DuckDB skips the index and scans.
-            mine = [
-                kind
-                for article, kind in cur.execute(
-                    "SELECT article_id, kind_id FROM current_reactions WHERE reader_hash = ?",
-                    [reader_hash],
-                ).fetchall()
-                if article == article_id
-            ]
-        return BarCounts(counts, mine or [])
+            taps.publish(cur, [article_id])
+            return taps.published[article_id]
+
+    def _reader_kinds(self, article_id: str, reader_hash: str) -> list[str]:
+        taps = self._state.taps
+        # In memory: the reader's state, which may already hold a tap of theirs being
+        # committed this instant (their own, about to be acknowledged to them).
+        remembered = taps.readers.get(reader_hash)
+        if remembered is not None:
+            return list(remembered.get(article_id, ()))
+        known = taps.known
+        if known is None:
+            with self._lock:
+                taps.known = known = taps.known or KnownReaders(self.con.cursor())
+        if reader_hash not in known:
+            return []  # no reaction anywhere: most readers, and no query
+        # Not in memory, so not dirty: the derived table has this reader's state. By the
+        # reader alone: with `AND article_id = ?` DuckDB skips the index and scans.
+        rows = (
+            self.con.cursor()
+            .execute(
+                "SELECT article_id, kind_id FROM current_reactions WHERE reader_hash = ?",
+                [reader_hash],
+            )
+            .fetchall()
+        )
+        return [kind for article, kind in rows if article == article_id]
 
     @contextmanager
     def writing(self, *, flags_only: bool = False) -> Iterator[WriteCursor]:

@@ -146,6 +146,7 @@ def _apply(
     tables.events.append_rows(events)
     tables.events.flush()
     state.taps.next_event_id = next_id
+    state.taps.publish(cur, {tap.article_id for tap in taps})
     return outcomes
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -41,6 +41,10 @@ class TapMemory:
     articles: dict[str, datetime] | None = None  # article id -> published_at (UTC)
     next_event_id: int | None = None
     counts: dict[str, dict[str, int]] | None = None
+    # Each article's counts as the bar shows them, as of the last commit: replaced (never
+    # changed) once a batch's events are durable, so readers take them without the lock and
+    # never see a tap that is not committed yet.
+    published: dict[str, dict[str, int]] = field(default_factory=dict)
     readers: OrderedDict[str, ReaderState] = field(default_factory=OrderedDict)
     dirty: set[str] = field(default_factory=set)  # readers whose rows await `settle`
     known: KnownReaders | None = None  # loaded by the first lookup that needs it
@@ -61,6 +65,19 @@ class TapMemory:
     def shown(self, counts: dict[str, int]) -> dict[str, int]:
         """A copy of an article's counts as the bar shows them: every enabled kind, in order."""
         return {kind: counts.get(kind, 0) for kind in self.kinds or ()}
+
+    def publish(self, cur: duckdb.DuckDBPyConnection, article_ids: Iterable[str]) -> None:
+        """After a commit: these articles' counts are what the bar shows from now on."""
+        for article_id in article_ids:
+            self.published[article_id] = self.shown(self.article_counts(cur, article_id))
+
+    def drop_live_counts(self) -> None:
+        """Forget counts and readers (read again when next needed) but not kinds, articles
+        or the next event id: for a replica whose events arrive from elsewhere."""
+        self.counts = None
+        self.published = {}
+        self.readers = OrderedDict()
+        self.known = None
 
     def load(self, cur: duckdb.DuckDBPyConnection) -> None:
         if self.kinds is None:

@@ -111,8 +111,13 @@ class ClusterStore(Store):
             if synced.tables:
                 self._state.forget()  # kinds or articles may have changed
                 self._kinds = None
-            elif synced.rollup_cells:
-                self._state.grew(self.con.cursor(), "reaction_counts", synced.rollup_cells)
+            else:
+                if synced.events:
+                    # The bar's fallback while PostgreSQL is away reads the replica's memory
+                    # of counts and readers: other servers' taps just made it stale.
+                    self._state.taps.drop_live_counts()
+                if synced.rollup_cells:
+                    self._state.grew(self.con.cursor(), "reaction_counts", synced.rollup_cells)
             self.synced = synced
 
     @contextmanager
@@ -164,7 +169,10 @@ class ClusterStore(Store):
         if not views:
             return []
         return self._views_pg.views(
-            views, hash_reader=self.hash_reader, all_or_nothing=all_or_nothing
+            views,
+            hash_reader=self.hash_reader,
+            kinds=self._enabled_kinds,
+            all_or_nothing=all_or_nothing,
         )
 
     def _enabled_kinds(self) -> list[str]:
@@ -184,6 +192,11 @@ class ClusterStore(Store):
         with self.pg.transaction() as cur:
             yield PgCursor(cur)
         self.sync_now()
+
+    def bar_counts_at_hand(
+        self, article_id: str, reader_hash: str | None = None
+    ) -> BarCounts | None:
+        return None  # every server's taps are in PostgreSQL, not in this one's memory
 
     def bar_counts(self, article_id: str, reader_hash: str | None = None) -> BarCounts:
         """From PostgreSQL, where every server's taps are; from the replica while it is

@@ -9,7 +9,8 @@ same reader tapping on two servers at once is decided one after the other, as a 
 the log would). Answers, per tap, its outcome or why it was refused.
 
 `apply_views(views)`: the same limits, then one view per reader, article and UTC day by the
-table's unique key; answers whether each was counted.
+table's unique key; answers whether each was counted, with the article's counts and the
+reader's kinds (the view's answer is the reaction bar).
 
 A tap is a JSON object: a (article), r (reader hash), k (kind), s (source), n (network hash
 or null), t (ISO time, UTC), lim ([[key, per minute], …]). A view has no k.
@@ -69,6 +70,13 @@ _LOCKS = """
     ) keys;
 """
 
+# The article's counts and the reader's kinds right after an item, inside its transaction
+# and under its locks: what the reaction bar shows, with no second read.
+_ARTICLE_COUNTS = """(SELECT coalesce(jsonb_object_agg(kind_id, reactions), '{}')
+                         FROM article_counts WHERE article_id = item->>'a')"""
+_READER_KINDS = """(SELECT coalesce(array_agg(kind_id ORDER BY event_id), '{}')
+          FROM current_reactions WHERE reader_hash = item->>'r' AND article_id = item->>'a')"""
+
 TAP_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION apply_taps(taps jsonb, multiple boolean) RETURNS jsonb
 LANGUAGE plpgsql AS $$
@@ -91,8 +99,7 @@ BEGIN
             CONTINUE;
         END IF;
         at := (item->>'t')::timestamp;
-        SELECT coalesce(array_agg(kind_id ORDER BY event_id), '{{}}') INTO before
-          FROM current_reactions WHERE reader_hash = item->>'r' AND article_id = item->>'a';
+        SELECT {_READER_KINDS} INTO before;
         ids := '{{}}';
         -- the same kind again: undo it; another without `multiple`: a switch (removes first)
         FOREACH gone IN ARRAY before LOOP
@@ -117,12 +124,10 @@ BEGIN
             INSERT INTO article_counts VALUES (item->>'a', kind, 1)
             ON CONFLICT (article_id, kind_id) DO UPDATE SET reactions = article_counts.reactions + 1;
         END IF;
-        SELECT coalesce(array_agg(kind_id ORDER BY event_id), '{{}}') INTO after
-          FROM current_reactions WHERE reader_hash = item->>'r' AND article_id = item->>'a';
+        SELECT {_READER_KINDS} INTO after;
         answers := answers || jsonb_build_object(
             'before', to_jsonb(before), 'after', to_jsonb(after), 'ids', to_jsonb(ids),
-            'counts', (SELECT coalesce(jsonb_object_agg(kind_id, reactions), '{{}}')
-                         FROM article_counts WHERE article_id = item->>'a'));
+            'counts', {_ARTICLE_COUNTS});
     END LOOP;
     RETURN answers;
 END $$;
@@ -145,7 +150,9 @@ BEGIN
         VALUES (at, item->>'a', item->>'r', item->>'s', item->>'n', at::date)
         ON CONFLICT (reader_hash, article_id, viewed_on) DO NOTHING;
         GET DIAGNOSTICS inserted = ROW_COUNT;
-        answers := answers || jsonb_build_object('counted', inserted > 0);
+        answers := answers || jsonb_build_object(
+            'counted', inserted > 0, 'counts', {_ARTICLE_COUNTS},
+            'mine', to_jsonb({_READER_KINDS}));
     END LOOP;
     RETURN answers;
 END $$;

@@ -97,14 +97,13 @@ class PgWriter:
             refused = _refusal(answer, "reactions", tap.article_id, tap.kind)
             if refused is not None:
                 return refused
-            shown = kinds()
             return TapOutcome(
                 tap.article_id,
                 str(sent["r"]),
                 tuple(answer["before"]),
                 tuple(answer["after"]),
                 tuple(int(i) for i in answer["ids"]),
-                {kind: int(answer["counts"].get(kind, 0)) for kind in shown},
+                _shown(answer["counts"], kinds()),
             )
 
         return self._batch("apply_taps", taps, item, outcome, all_or_nothing, multiple)
@@ -114,8 +113,12 @@ class PgWriter:
         views: Sequence[View],
         *,
         hash_reader: Callable[[str], str],
+        kinds: Callable[[], list[str]],
         all_or_nothing: bool = False,
     ) -> list[ViewOutcome | ReactionsError]:
+        """Each view's outcome with the bar it shows (counts, the reader's kinds), or its
+        error, in order."""
+
         def item(view: View) -> dict[str, Any]:
             view.check_shape()
             return _common(view, hash_reader)
@@ -124,7 +127,12 @@ class PgWriter:
             view: View, sent: dict[str, Any], answer: dict[str, Any]
         ) -> ViewOutcome | ReactionsError:
             refused = _refusal(answer, "views", view.article_id, "")
-            return refused or ViewOutcome(view.article_id, bool(answer["counted"]))
+            return refused or ViewOutcome(
+                view.article_id,
+                bool(answer["counted"]),
+                _shown(answer["counts"], kinds()),
+                tuple(answer["mine"]),
+            )
 
         return self._batch("apply_views", views, item, outcome, all_or_nothing)
 
@@ -185,3 +193,8 @@ def _refusal(
     if answer.get("error") == "kind":
         return UnknownKind(f"unknown reaction kind {kind[:40]!r}")
     return None
+
+
+def _shown(counts: dict[str, Any], kinds: list[str]) -> dict[str, int]:
+    """Every enabled kind's count, in display order (the bar shows zeros too)."""
+    return {kind: int(counts.get(kind, 0)) for kind in kinds}
