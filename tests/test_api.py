@@ -286,12 +286,26 @@ def test_a_view_counts_once_per_reader_and_article_a_day(client: TestClient, db:
     body = {"article_id": SEED, "reader_id": "viewer-1"}
     first = client.post("/api/v1/views", json=body)
     assert first.status_code == 200
-    assert first.json() == {"article_id": SEED, "counted": True}
+    assert first.json()["article_id"] == SEED and first.json()["counted"] is True
     again = client.post("/api/v1/views", json=body)  # a reload
-    assert again.json() == {"article_id": SEED, "counted": False}
+    assert again.json()["counted"] is False
     other = client.post("/api/v1/views", json={**body, "reader_id": "viewer-2"})
     assert other.json()["counted"] is True
     assert view_log_size(db) == before + 2
+
+
+def test_a_views_answer_is_the_readers_bar(client: TestClient) -> None:
+    """A page carrying the bar costs the origin one request: the view's answer holds what
+    the bar shows, the same as a GET for that reader, own reaction included."""
+    post(client, {"article_id": SEED, "kind": "funny", "reader_id": "viewer-tapped"})
+    for reader, mine in (("viewer-tapped", "funny"), ("viewer-new", None)):
+        view = client.post("/api/v1/views", json={"article_id": SEED, "reader_id": reader})
+        assert view.status_code == 200
+        assert view.headers["cache-control"] == "private, no-store"
+        bar = client.get(f"/api/v1/articles/{SEED}/reactions", params={"reader_id": reader})
+        assert view.json() == {**bar.json(), "counted": True}
+        assert view.json()["your_reaction"] == mine
+        assert list(view.json()["counts"]) == KINDS
 
 
 @pytest.mark.parametrize(
@@ -321,7 +335,8 @@ def test_a_view_counts_once_per_reader_and_article_a_day(client: TestClient, db:
             422,
             "reader_id must be a string",
         ),
-        (b"article_id=x", {"content-type": "text/plain"}, 415, "application/json"),
+        (b"article_id=x", {"content-type": "multipart/form-data"}, 415, "application/json"),
+        (b"article_id=x", {"content-type": "text/plain"}, 400, "malformed JSON"),
         (b"{", {"content-type": "application/json"}, 400, "malformed JSON"),
         (
             b'{"article_id": "' + b"x" * 5000 + b'"}',
@@ -480,3 +495,49 @@ def test_export_api_gives_the_same_file_as_the_cli_path_with_its_manifest(
 
 def manifest_name(archive: Any) -> str:
     return str(next(n for n in archive.namelist() if n != "manifest.json"))
+
+
+# --- public counts a cache may keep ------------------------------------------------------
+
+
+def test_public_counts_are_cacheable_with_a_strong_etag(client: TestClient) -> None:
+    path = f"/api/v1/articles/{SEED}/reactions"
+    first = client.get(path)
+    assert first.status_code == 200
+    assert first.headers["cache-control"] == "public, max-age=5, stale-while-revalidate=5"
+    assert first.headers["vary"] == "Origin"
+    etag = first.headers["etag"]
+    assert etag.startswith('"') and not etag.startswith("W/")
+    assert first.json()["your_reaction"] is None
+
+    unchanged = client.get(path, headers={"If-None-Match": etag})
+    assert unchanged.status_code == 304 and unchanged.content == b""
+    assert unchanged.headers["etag"] == etag
+    assert unchanged.headers["cache-control"] == first.headers["cache-control"]
+    listed = client.get(path, headers={"If-None-Match": f'"other", W/{etag}'})
+    assert listed.status_code == 304
+
+    post(client, {"article_id": SEED, "kind": "wow", "reader_id": "etag-changer"})
+    changed = client.get(path, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+    assert changed.json()["counts"]["wow"] == first.json()["counts"]["wow"] + 1
+
+
+def test_counts_of_one_reader_are_private(client: TestClient) -> None:
+    post(client, {"article_id": SEED, "kind": "sad", "reader_id": "private-reader"})
+    mine = client.get(f"/api/v1/articles/{SEED}/reactions?reader_id=private-reader")
+    assert mine.headers["cache-control"] == "private, no-store"
+    assert "etag" not in mine.headers
+    assert mine.json()["your_reaction"] == "sad"
+
+
+def test_public_counts_name_no_reader_even_a_cookieless_one(client: TestClient) -> None:
+    """Without reader_id the answer is everyone's: a reader known by network and browser
+    alone (no client id) still gets their own reaction from their view or tap, never from a
+    cacheable GET that another reader's cache could hand them."""
+    agent = {"user-agent": "Firefox/140 (public counts test)"}
+    post(client, {"article_id": SEED, "kind": "love"}, **agent)
+    public = client.get(f"/api/v1/articles/{SEED}/reactions", headers=agent)
+    assert public.json()["your_reaction"] is None
+    view = client.post("/api/v1/views", json={"article_id": SEED}, headers=agent)
+    assert view.json()["your_reaction"] == "love"

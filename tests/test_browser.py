@@ -195,16 +195,33 @@ def counted_view(response: Response) -> bool:
 def test_the_widget_counts_a_view_once_per_reader_and_day(
     server: str, news_site: tuple[str, Path], browser: Browser
 ) -> None:
+    """…and that view is the page's one request to the origin (beside widget.js, which
+    caches): no CORS preflight, no second GET for the counts."""
     story = story_on_another_site(server, news_site)
     context = browser.new_context(user_agent="Widget view test")
     page = context.new_page()
+    to_origin: list[str] = []
+    page.on(
+        "request",
+        lambda r: (
+            to_origin.append(f"{r.method} {r.url.removeprefix(server)}")
+            if r.url.startswith(server) and not r.url.endswith("/widget.js")
+            else None
+        ),
+    )
     before = seed_views(server)
     with page.expect_response(counted_view) as first:
         page.goto(story)
-    assert first.value.json() == {"article_id": SEED, "counted": True}
+    view = first.value.json()
+    assert view["counted"] is True and view["article_id"] == SEED
+    sad = page.locator('#bar button[data-kind="sad"]')
+    expect(sad).to_contain_text(f"Sad · {view['counts']['sad']:,}", timeout=10_000)
+    assert to_origin == ["POST /api/v1/views"]
     with page.expect_response(counted_view) as again:
         page.reload()  # the same client id (localStorage), the same day
-    assert again.value.json() == {"article_id": SEED, "counted": False}
+    assert again.value.json()["counted"] is False
+    expect(sad).to_be_visible(timeout=10_000)
+    assert to_origin == ["POST /api/v1/views"] * 2
     assert seed_views(server) == before + 1
     context.close()
 

@@ -59,6 +59,11 @@ class Settings:
     database_url: str | None = None
     # Proxies (load balancers) whose X-Forwarded-For names the client; nobody else's is read.
     trusted_proxies: tuple[str, ...] = ()
+    # How long a CDN or proxy cache may reuse an article's public counts (the API's GET
+    # without a reader), and how much longer it may hand one more reader the old ones while it
+    # fetches new ones (0: never; a tap then shows to everyone within the max-age).
+    counts_max_age: int = 5
+    counts_stale_while_revalidate: int = 5
 
     @classmethod
     def load(cls, db_path: str | Path | None = None) -> Settings:
@@ -106,6 +111,14 @@ class Settings:
             or None,
             trusted_proxies=_networks(
                 os.environ.get("REACTIONS_TRUSTED_PROXIES", file_values.get("trusted_proxies", ""))
+            ),
+            counts_max_age=_positive_int(
+                "REACTIONS_COUNTS_MAX_AGE", file_values.get("counts_max_age", 5), minimum=0
+            ),
+            counts_stale_while_revalidate=_positive_int(
+                "REACTIONS_COUNTS_STALE_WHILE_REVALIDATE",
+                file_values.get("counts_stale_while_revalidate", 5),
+                minimum=0,
             ),
             auth_configured=isinstance(document.get("auth"), dict),
             roles_claim=str(claim) if claim else None,

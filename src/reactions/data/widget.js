@@ -57,41 +57,66 @@
     el.setAttribute("data-reactions-error", message);
   }
 
+  /* POST a JSON body as text/plain: a "simple" cross-origin request, so the browser sends it
+     without a CORS preflight and the page view costs the origin one request. */
+  function send(path, body) {
+    return fetch(base + path, {
+      method: "POST", headers: { "Content-Type": "text/plain;charset=UTF-8" },
+      body: JSON.stringify(body)
+    }).then(answer);
+  }
+
+  function answer(r) {
+    return r.json().then(function (state) {
+      if (!r.ok || state.error) { throw new Error(state.error || String(r.status)); }
+      return state;
+    });
+  }
+
+  /* The reader's own reaction as their last tap's answer said: shown over the public counts
+     (which a cache may serve a few seconds old) so they never hide the reader's choice. */
+  function keptKey(id) { return "reactions-mine:" + id; }
+
+  function keep(id, kind) {
+    try {
+      if (kind) { localStorage.setItem(keptKey(id), kind); }
+      else { localStorage.removeItem(keptKey(id)); }
+    } catch (e) { /* storage blocked: nothing to keep */ }
+  }
+
+  function kept(id) {
+    try { return localStorage.getItem(keptKey(id)); } catch (e) { return null; }
+  }
+
+  /* One request per page view: the view (the denominator of the reaction rate, counted once
+     per reader, article and day) answers with the bar. If it is refused (e.g. too many
+     views from one network), the bar still shows, from the public counts. */
   function load(el) {
     var id = el.getAttribute("data-reactions-article");
     var reader = clientId();
-    var url = base + "/api/v1/articles/" + encodeURIComponent(id) + "/reactions" +
-      (reader ? "?reader_id=" + encodeURIComponent(reader) : "");
-    fetch(url).then(function (r) { return r.json(); }).then(function (state) {
-      if (state.error) { fail(el, state.error); return; }
-      render(el, state);
-      view(id, reader);
-    }).catch(function (e) { fail(el, String(e)); });
-  }
-
-  /* The bar was shown: the denominator of the reaction rate (the server counts one view per
-     reader, article and day, so reloads do not inflate it). */
-  function view(id, reader) {
     var body = { article_id: id };
     if (reader) { body.reader_id = reader; }
-    fetch(base + "/api/v1/views", {
-      method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body)
-    }).then(function (r) { return r.json(); })
-      .catch(function () { /* a lost view must not disturb the reader */ });
+    send("/api/v1/views", body).then(function (state) {
+      keep(id, state.your_reaction);
+      render(el, state);
+    }).catch(function () {
+      fetch(base + "/api/v1/articles/" + encodeURIComponent(id) + "/reactions")
+        .then(answer).then(function (state) {
+          state.your_reaction = kept(id);
+          render(el, state);
+        }).catch(function (e) { fail(el, String(e.message || e)); });
+    });
   }
 
   function tap(el, kind) {
-    var body = { article_id: el.getAttribute("data-reactions-article"), kind: kind };
+    var id = el.getAttribute("data-reactions-article");
+    var body = { article_id: id, kind: kind };
     var reader = clientId();
     if (reader) { body.reader_id = reader; }
-    fetch(base + "/api/v1/reactions", {
-      method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body)
-    }).then(function (r) { return r.json(); }).then(function (state) {
-      if (state.error) { fail(el, state.error); return; }
+    send("/api/v1/reactions", body).then(function (state) {
+      keep(id, state.your_reaction);
       render(el, state);
-    }).catch(function (e) { fail(el, String(e)); });
+    }).catch(function (e) { fail(el, String(e.message || e)); });
   }
 
   document.querySelectorAll("[data-reactions-article]").forEach(load);

@@ -2,9 +2,11 @@
 
 Routes (shapes from DESIGN.md):
 - POST /api/v1/reactions  {"article_id", "kind", "reader_id"?} → the article's state
-- GET  /api/v1/articles/{article_id}/reactions[?reader_id=…] → the article's state
-- POST /api/v1/views      {"article_id", "reader_id"?} → {"article_id", "counted"}: the bar
-  was shown (counted once per reader, article and UTC day)
+- GET  /api/v1/articles/{article_id}/reactions[?reader_id=…] → the article's state; without
+  a reader it is the same for everyone and cacheable (web/caching: max-age, ETag, 304)
+- POST /api/v1/views      {"article_id", "reader_id"?} → the article's state and "counted":
+  the bar was shown (counted once per reader, article and UTC day). Its answer is the bar,
+  so a page view costs the origin this one request.
 - GET  /widget.js → the drop-in script for <div data-reactions-article="ID"></div>
 - GET  /api/v1/export/{dataset}.{csv|parquet|zip|manifest.json} → see `api_export`
 
@@ -36,11 +38,12 @@ from reactions.errors import (
 )
 from reactions.metrics.queries import bar_state, reaction_kinds
 from reactions.store.store import Store
+from reactions.web.caching import cacheable_json, public_policy
 from reactions.web.export_api import export_route
 from reactions.web.headers import secured
 from reactions.web.identity import network_identity
 from reactions.web.limits import RateLimiter, is_bot
-from reactions.web.reaction_bar import reaction_bar
+from reactions.web.reaction_bar import reaction_bar_async
 from reactions.web.requests import ApiError, client_host, json_object, reader_of, required
 
 REACTION_FIELDS = frozenset({"article_id", "kind", "reader_id"})
@@ -83,6 +86,7 @@ def routes(store: Callable[[], Store], settings: Settings) -> list[Route]:
     views = Budget(settings.taps_per_reader_minute, settings.taps_per_ip_minute, "views")
     answering = _answering(origins)
     proxies = settings.trusted_proxies
+    public = public_policy(settings.counts_max_age, settings.counts_stale_while_revalidate)
 
     async def preflight(request: Request) -> Response:
         response = Response(status_code=204)
@@ -134,16 +138,25 @@ def routes(store: Callable[[], Store], settings: Settings) -> list[Route]:
             network=network_identity(host),
             limits=views.spend(host or "unknown", reader_id, shared=current.replicated),
         )
-        return JSONResponse({"article_id": outcome.article_id, "counted": outcome.counted})
+        # The view's answer is the bar (counts, shares, this reader's reaction): a page
+        # carrying the bar costs the origin this one request. PostgreSQL answered it with
+        # the view; the embedded store has it in memory.
+        if outcome.counts is not None:
+            state = bar_state(article_id, outcome.counts, outcome.mine)
+        else:
+            state = await reaction_bar_async(current, article_id, current.hash_reader(reader_id))
+        return JSONResponse({**state, "counted": outcome.counted})
 
     @answering
-    async def get_reactions(request: Request) -> JSONResponse:
+    async def get_reactions(request: Request) -> Response:
         article_id = request.path_params["article_id"]
         current = store()
-        reader = reader_of(request, request.query_params.get("reader_id"), proxies)
-        state = await run_in_threadpool(
-            reaction_bar, current, article_id, current.hash_reader(reader)
-        )
+        reader_id = request.query_params.get("reader_id")
+        if reader_id is None:  # the same for everyone: a cache in front may answer it
+            state = await reaction_bar_async(current, article_id)
+            return cacheable_json(request, state, public)
+        reader = reader_of(request, reader_id, proxies)
+        state = await reaction_bar_async(current, article_id, current.hash_reader(reader))
         return JSONResponse(state)
 
     return [
@@ -157,7 +170,7 @@ def routes(store: Callable[[], Store], settings: Settings) -> list[Route]:
     ]
 
 
-Handler = Callable[[Request], Awaitable[JSONResponse]]
+Handler = Callable[[Request], Awaitable[Response]]
 
 
 def _answering(origins: tuple[str, ...]) -> Callable[[Handler], Handler]:
@@ -166,9 +179,9 @@ def _answering(origins: tuple[str, ...]) -> Callable[[Handler], Handler]:
 
     def wrap(handler: Handler) -> Handler:
         @functools.wraps(handler)
-        async def answer(request: Request) -> JSONResponse:
+        async def answer(request: Request) -> Response:
             try:
-                response = await handler(request)
+                response: Response = await handler(request)
             except ApiError as exc:
                 response = error(exc.status, str(exc))
                 if exc.retry_after is not None:

@@ -14,7 +14,12 @@ SECURITY_HEADERS = {
 }
 
 
-def secured(response: Response, *, cache: str = "no-store") -> Response:
+# Unless a route says otherwise (the public counts, widget.js), an answer is about one reader
+# or one analyst: no cache may keep it.
+PRIVATE = "private, no-store"
+
+
+def secured(response: Response, *, cache: str = PRIVATE) -> Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     response.headers.setdefault("Cache-Control", cache)

@@ -5,10 +5,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+
 from reactions.metrics.queries import bar_state
 from reactions.store.store import Store
 
 
 def reaction_bar(store: Store, article_id: str, reader_hash: str | None = None) -> dict[str, Any]:
     live = store.bar_counts(article_id, reader_hash)
+    return bar_state(article_id, live.counts, live.mine)
+
+
+async def reaction_bar_async(
+    store: Store, article_id: str, reader_hash: str | None = None
+) -> dict[str, Any]:
+    """`reaction_bar` for the server's event loop: straight from memory when it holds the
+    answer, else on a worker thread (the database, or PostgreSQL, blocks)."""
+    live = store.bar_counts_at_hand(article_id, reader_hash)
+    if live is None:
+        live = await run_in_threadpool(store.bar_counts, article_id, reader_hash)
     return bar_state(article_id, live.counts, live.mine)

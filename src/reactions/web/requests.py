@@ -12,6 +12,7 @@ from starlette.requests import Request
 from reactions.web.identity import client_address, reader_identity
 
 MAX_BODY_BYTES = 4_096
+JSON_BODY_TYPES = ("application/json", "text/plain")
 
 
 class ApiError(Exception):
@@ -29,7 +30,10 @@ def client_host(request: Request, trusted: tuple[str, ...] = ()) -> str | None:
 
 async def json_object(request: Request, fields: frozenset[str]) -> dict[str, Any]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/json":
+    # text/plain too: widget.js posts its JSON so, as a simple cross-origin request that
+    # needs no CORS preflight (one request per page view, not two). No cookies are read, so
+    # a form on another site gains nothing by it.
+    if content_type not in JSON_BODY_TYPES:
         raise ApiError(415, "send the body as application/json")
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
