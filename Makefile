@@ -45,7 +45,12 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# The bench drives real servers with Debian's wrk, behind nginx, and on PostgreSQL (.ci/run
+# installs all three).
 bench: $(STAMP)
+	@command -v wrk >/dev/null && command -v nginx >/dev/null || { \
+	  echo "make bench needs Debian's wrk, nginx and postgresql: apt-get install wrk nginx postgresql"; \
+	  exit 1; }
 	$(BIN)/python -m bench.run
 
 clean:
