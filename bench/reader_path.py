@@ -13,13 +13,14 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+import urllib.request
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.api import UNLIMITED, _articles
-from tools.live_server import live_server
+from tools.live_server import ROOT, live_server
 from tools.nginx_proxy import nginx_proxy
 
 SCRIPT = Path(__file__).parent / "wrk" / "reader_path.lua"
@@ -89,6 +90,12 @@ class EdgeRun:
 class ReaderPath:
     routes: dict[str, WrkRun]  # sequence -> run against the origin
     edge: EdgeRun
+    before: dict[str, WrkRun]  # the widget's old sequence and a reader's GET, on BEFORE's code
+
+
+# The last commit before a page view became one request and the counts came from memory: its
+# server is measured in the same run, on the same data, as the peer the rows compare with.
+BEFORE = "1c7f902"
 
 
 def reader_path(db: Path, workdir: Path, seconds: int = 10) -> ReaderPath:
@@ -101,18 +108,47 @@ def reader_path(db: Path, workdir: Path, seconds: int = 10) -> ReaderPath:
     articles = workdir / "articles.txt"
     ids = _articles(copy)
     articles.write_text("\n".join(ids) + "\n")
-    runs: dict[str, WrkRun] = {}
     try:
         with live_server(copy, UNLIMITED) as base:
-            for sequence in SEQUENCES:
-                tag = f"{sequence}-{time.time():.0f}"
-                wrk(base, sequence, articles, f"warm-{tag}", seconds=2)
-                runs[sequence] = _accepted(sequence, wrk(base, sequence, articles, tag, seconds))
+            runs = _sequences(base, SEQUENCES, articles, seconds)
             edge = _through_cache(base, ids, articles, workdir, seconds)
+        before = _on_old_code(copy, articles, workdir, seconds)
     finally:
         for leftover in (copy, Path(f"{copy}.wal"), articles):
             leftover.unlink(missing_ok=True)
-    return ReaderPath(runs, edge)
+    return ReaderPath(runs, edge, before)
+
+
+def _sequences(
+    base: str, sequences: Iterable[str], articles: Path, seconds: int
+) -> dict[str, WrkRun]:
+    runs: dict[str, WrkRun] = {}
+    for sequence in sequences:
+        tag = f"{sequence}-{time.time():.0f}"
+        wrk(base, sequence, articles, f"warm-{tag}", seconds=2)
+        runs[sequence] = _accepted(sequence, wrk(base, sequence, articles, tag, seconds))
+    return runs
+
+
+def _on_old_code(db: Path, articles: Path, workdir: Path, seconds: int) -> dict[str, WrkRun]:
+    """The widget's old sequence and a reader's GET against a server running BEFORE's code
+    (its source from git, ahead of ours on the path), on the same database."""
+    tree = workdir / f"reactions-{BEFORE}"
+    shutil.rmtree(tree, ignore_errors=True)
+    tree.mkdir()
+    archive = subprocess.run(
+        ["git", "archive", BEFORE, "src"], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    try:
+        with live_server(db, {**UNLIMITED, "PYTHONPATH": str(tree / "src")}) as base:
+            first = articles.read_text().split()[0]
+            with urllib.request.urlopen(f"{base}/api/v1/articles/{first}/reactions") as answer:
+                if answer.headers.get("ETag"):  # only this code's public counts carry one
+                    raise RuntimeError(f"the server meant to run {BEFORE}'s code runs ours")
+            return _sequences(base, ("page-2", "counts-mine"), articles, seconds)
+    finally:
+        shutil.rmtree(tree, ignore_errors=True)
 
 
 def _accepted(sequence: str, run: WrkRun) -> WrkRun:
@@ -179,6 +215,8 @@ if __name__ == "__main__":
             f"{name:12} {run.per_second:8,.0f} req/s  p50 {run.p50_ms:5.1f} ms  "
             f"p99 {run.p99_ms:6.1f} ms  {pages}"
         )
+    for name, run in measured.before.items():
+        print(f"{name:12} {run.per_second:8,.0f} req/s on {BEFORE}'s code")
     edge = measured.edge
     print(
         f"via nginx    {edge.served.per_second:8,.0f} req/s  p50 {edge.served.p50_ms:5.1f} ms  "

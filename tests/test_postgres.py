@@ -150,6 +150,31 @@ def test_the_replicas_own_bar_follows_other_servers_taps(pair) -> None:  # type:
     assert replica.counts["love"] == 1 and replica.mine == ["love"]
 
 
+def test_the_reader_page_shows_every_servers_taps_with_its_first_view(  # type: ignore[no-untyped-def]
+    pair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader page on another server: its first bar (the view's answer, from
+    PostgreSQL) holds the taps just made on server a, and the view is counted there."""
+    import streamlit as st
+
+    from tests.test_reader_page import bar, open_reader
+
+    a, _ = pair
+    a.record_reaction("cup-final", "ana", "love")
+    a.record_reaction("cup-final", "ben", "love")
+    monkeypatch.setenv("REACTIONS_DATABASE_URL", a.url)
+    monkeypatch.setenv("REACTIONS_DB", str(tmp_path / "reader-replica.duckdb"))
+    st.cache_resource.clear()
+    try:
+        shown = bar(open_reader(article="cup-final"))
+    finally:
+        st.cache_resource.clear()
+    assert " · 2 · 100%" in shown["love"][0]
+    with psycopg.connect(a.url) as con:  # and the view was counted in PostgreSQL
+        row = con.execute("SELECT count(*) FROM view_events WHERE article_id = 'cup-final'")
+        assert row.fetchone() == (1,)
+
+
 def test_bad_taps_are_refused_by_the_shared_record(pair) -> None:  # type: ignore[no-untyped-def]
     a, _ = pair
     with pytest.raises(UnknownArticle):

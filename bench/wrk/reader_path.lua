@@ -62,8 +62,9 @@ function request()
   elseif sequence == "page-2" and counter % 2 == 1 then
     return get_counts(article, reader)
   end
-  return post("/api/v1/views",
-    string.format('{"article_id":"%s","reader_id":"%s"}', article, reader), "text/plain")
+  -- widget.js now sends text/plain; before, application/json (which older servers need)
+  return post("/api/v1/views", string.format('{"article_id":"%s","reader_id":"%s"}', article,
+    reader), sequence == "page" and "text/plain" or "application/json")
 end
 
 function done(summary, latency, requests)

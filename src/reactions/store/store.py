@@ -224,8 +224,22 @@ class Store:
     ) -> bool:
         """The reaction bar was shown to this reader: counted unless it already was today
         (returns whether it was). Raises the view's own error, if any."""
+        return self.record_view_outcome(
+            article_id, reader_id, source=source, network=network, limits=limits
+        ).counted
+
+    def record_view_outcome(
+        self,
+        article_id: str,
+        reader_id: str,
+        *,
+        source: str = "widget",
+        network: str | None = None,
+        limits: tuple[tuple[str, int], ...] = (),
+    ) -> ViewOutcome:
+        """`record_view`'s whole outcome (with PostgreSQL, the bar the view shows)."""
         view = View(article_id, reader_id, source, network=network, limits=limits)
-        return self._view_writer.submit(view).counted
+        return self._view_writer.submit(view)
 
     async def record_view_async(
         self,

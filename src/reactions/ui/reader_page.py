@@ -13,6 +13,7 @@ from reactions.config import Settings
 from reactions.errors import ReactionsError
 from reactions.metrics import article_detail
 from reactions.metrics.queries import reaction_kinds
+from reactions.store.bar_views import ViewOutcome
 from reactions.store.store import Store
 from reactions.ui import data
 from reactions.ui.format import local
@@ -38,23 +39,26 @@ def render() -> None:
     tz = st.context.timezone or "UTC"
     if not embed or st.toggle("Show the article", key="show_article"):
         article(info, tz)
-    reaction_bar(store, info["article_id"])
-    _count_view(store, info["article_id"])
+    viewed = _count_view(store, info["article_id"])
+    reaction_bar(store, info["article_id"], bar.bar_of_view(viewed) if viewed else None)
 
 
-def _count_view(store: Store, article_id: str) -> None:
-    """The bar was shown: one view, the denominator of the reaction rate. Once per session
+def _count_view(store: Store, article_id: str) -> ViewOutcome | None:
+    """The bar is shown: one view, the denominator of the reaction rate. Once per session
     and article (reruns after a tap are the same view; the store also counts a reader once
-    a day), and never for a crawler."""
+    a day), and never for a crawler. Its outcome may carry the bar (as the API's does)."""
     seen = st.session_state.setdefault("viewed_articles", set())
     agent = st.context.headers.get("User-Agent")
     if article_id in seen or is_bot(agent if isinstance(agent, str) else None):
-        return
+        return None
     try:
-        store.record_view(article_id, _identity(), source="widget", network=_network())
+        outcome = store.record_view_outcome(
+            article_id, _identity(), source="widget", network=_network()
+        )
     except ReactionsError:
-        return  # a lost view must not disturb the reader
+        return None  # a lost view must not disturb the reader
     seen.add(article_id)
+    return outcome
 
 
 def article(info: dict[str, Any], tz: str) -> None:
@@ -102,10 +106,11 @@ def _tap(store: Store, article_id: str, kind: str) -> None:
     data.forget()  # the dashboard shows the tap on its next refresh, not after the cache
 
 
-def reaction_bar(store: Store, article_id: str) -> None:
+def reaction_bar(store: Store, article_id: str, state: dict[str, Any] | None = None) -> None:
+    """The bar: `state` if the view's outcome brought it, else from the store."""
     st.subheader("What's Your Reaction?")
     cur = store.cursor()
-    state = bar.reaction_bar(store, article_id, store.hash_reader(_identity()))
+    state = state or bar.reaction_bar(store, article_id, store.hash_reader(_identity()))
     kinds = reaction_kinds(cur)
     columns = st.columns(len(kinds))
     for column, kind, emoji, label in zip(

@@ -43,7 +43,7 @@ from reactions.web.export_api import export_route
 from reactions.web.headers import secured
 from reactions.web.identity import network_identity
 from reactions.web.limits import RateLimiter, is_bot
-from reactions.web.reaction_bar import reaction_bar_async
+from reactions.web.reaction_bar import bar_of_view, reaction_bar_async
 from reactions.web.requests import ApiError, client_host, json_object, reader_of, required
 
 REACTION_FIELDS = frozenset({"article_id", "kind", "reader_id"})
@@ -139,12 +139,10 @@ def routes(store: Callable[[], Store], settings: Settings) -> list[Route]:
             limits=views.spend(host or "unknown", reader_id, shared=current.replicated),
         )
         # The view's answer is the bar (counts, shares, this reader's reaction): a page
-        # carrying the bar costs the origin this one request. PostgreSQL answered it with
-        # the view; the embedded store has it in memory.
-        if outcome.counts is not None:
-            state = bar_state(article_id, outcome.counts, outcome.mine)
-        else:
-            state = await reaction_bar_async(current, article_id, current.hash_reader(reader_id))
+        # carrying the bar costs the origin this one request.
+        state = bar_of_view(outcome) or await reaction_bar_async(
+            current, article_id, current.hash_reader(reader_id)
+        )
         return JSONResponse({**state, "counted": outcome.counted})
 
     @answering

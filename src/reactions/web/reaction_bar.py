@@ -8,6 +8,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from reactions.metrics.queries import bar_state
+from reactions.store.bar_views import ViewOutcome
 from reactions.store.store import Store
 
 
@@ -25,3 +26,11 @@ async def reaction_bar_async(
     if live is None:
         live = await run_in_threadpool(store.bar_counts, article_id, reader_hash)
     return bar_state(article_id, live.counts, live.mine)
+
+
+def bar_of_view(outcome: ViewOutcome) -> dict[str, Any] | None:
+    """The bar a view's outcome carries (PostgreSQL decides the view and reads the counts in
+    one call), or None: then `reaction_bar` has it from the store's memory."""
+    if outcome.counts is None:
+        return None
+    return bar_state(outcome.article_id, outcome.counts, outcome.mine)
