@@ -541,3 +541,29 @@ def test_public_counts_name_no_reader_even_a_cookieless_one(client: TestClient) 
     assert public.json()["your_reaction"] is None
     view = client.post("/api/v1/views", json={"article_id": SEED}, headers=agent)
     assert view.json()["your_reaction"] == "love"
+
+
+def test_a_method_a_route_does_not_take_is_a_json_405_naming_the_ones_it_does(
+    client: TestClient,
+) -> None:
+    """Not Streamlit's HTML page with a 200: an integrator's wrong method is told so."""
+    for method, path, allow in (
+        ("GET", "/api/v1/reactions", "POST, OPTIONS"),
+        ("DELETE", "/api/v1/views", "POST, OPTIONS"),
+        ("POST", f"/api/v1/articles/{SEED}/reactions", "GET, HEAD"),
+        ("PUT", "/widget.js", "GET, HEAD"),
+    ):
+        answer = client.request(method, path)
+        assert answer.status_code == 405, (method, path)
+        assert answer.headers["allow"] == allow
+        assert answer.json() == {"error": f"{method} is not allowed here; use {allow}"}
+
+
+def test_the_openapi_description_names_the_enabled_kinds_and_a_real_article(
+    client: TestClient,
+) -> None:
+    described = client.get("/api/v1/openapi.json").json()
+    tap = described["components"]["schemas"]["Tap"]["properties"]
+    assert tap["kind"]["enum"] == KINDS
+    (example,) = tap["article_id"]["examples"]
+    assert client.get(f"/api/v1/articles/{example}/reactions").status_code == 200

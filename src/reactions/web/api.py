@@ -8,6 +8,7 @@ Routes (shapes from DESIGN.md):
   the bar was shown (counted once per reader, article and UTC day). Its answer is the bar,
   so a page view costs the origin this one request.
 - GET  /widget.js → the drop-in script for <div data-reactions-article="ID"></div>
+- GET  /api/v1/openapi.json → the OpenAPI description of all of these (web/openapi)
 - GET  /api/v1/export/{dataset}.{csv|parquet|zip|manifest.json} → see `api_export`
 
 Errors are JSON {"error": "…"} with 400 (malformed JSON), 404 (unknown article), 413 (body
@@ -43,6 +44,7 @@ from reactions.web.export_api import export_route
 from reactions.web.headers import secured
 from reactions.web.identity import network_identity
 from reactions.web.limits import RateLimiter, is_bot
+from reactions.web.openapi import openapi_document
 from reactions.web.reaction_bar import bar_of_view, reaction_bar_async
 from reactions.web.requests import ApiError, client_host, json_object, reader_of, required
 
@@ -103,6 +105,10 @@ def routes(store: Callable[[], Store], settings: Settings) -> list[Route]:
             cache="public, max-age=300",
         )
 
+    async def openapi(request: Request) -> Response:
+        kinds, newest = await run_in_threadpool(_described_data, store())
+        return secured(JSONResponse(openapi_document(kinds, newest)), cache="public, max-age=60")
+
     @answering
     async def post_reaction(request: Request) -> JSONResponse:
         if is_bot(request.headers.get("user-agent")):
@@ -157,15 +163,50 @@ def routes(store: Callable[[], Store], settings: Settings) -> list[Route]:
         state = await reaction_bar_async(current, article_id, current.hash_reader(reader))
         return JSONResponse(state)
 
-    return [
+    served = [
         Route("/api/v1/reactions", post_reaction, methods=["POST"]),
         Route("/api/v1/reactions", preflight, methods=["OPTIONS"]),
         Route("/api/v1/views", post_view, methods=["POST"]),
         Route("/api/v1/views", preflight, methods=["OPTIONS"]),
         Route("/api/v1/articles/{article_id:path}/reactions", get_reactions, methods=["GET"]),
         Route("/widget.js", widget, methods=["GET"]),
+        Route("/api/v1/openapi.json", openapi, methods=["GET"]),
         export_route(store),
     ]
+    return served + _not_allowed(served)
+
+
+def _described_data(store: Store) -> tuple[list[str], str | None]:
+    """What the description names from the data: the enabled kinds, the newest article."""
+    cur = store.cursor()
+    newest = cur.execute(
+        "SELECT article_id FROM articles ORDER BY published_at DESC, article_id LIMIT 1"
+    ).fetchall()
+    return list(reaction_kinds(cur)["kind_id"]), newest[0][0] if newest else None
+
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _not_allowed(served: list[Route]) -> list[Route]:
+    """Each API path answers any other method with a JSON 405 and an Allow header (else the
+    request would fall through to Streamlit, which answers a GET with its HTML page)."""
+    allowed: dict[str, set[str]] = {}
+    for route in served:
+        allowed.setdefault(route.path, set()).update(route.methods or ())
+    extra = []
+    for path, methods in allowed.items():
+        allow = ", ".join(m for m in METHODS if m in methods)
+
+        async def refuse(request: Request, allow: str = allow) -> Response:
+            response = error(405, f"{request.method} is not allowed here; use {allow}")
+            response.headers["Allow"] = allow
+            return secured(response)
+
+        others = [m for m in METHODS if m not in methods]
+        if others:
+            extra.append(Route(path, refuse, methods=others))
+    return extra
 
 
 Handler = Callable[[Request], Awaitable[Response]]

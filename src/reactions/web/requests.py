@@ -34,7 +34,7 @@ async def json_object(request: Request, fields: frozenset[str]) -> dict[str, Any
     # needs no CORS preflight (one request per page view, not two). No cookies are read, so
     # a form on another site gains nothing by it.
     if content_type not in JSON_BODY_TYPES:
-        raise ApiError(415, "send the body as application/json")
+        raise ApiError(415, "send the body as JSON (Content-Type: application/json)")
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise ApiError(413, f"the body is over {MAX_BODY_BYTES:,} bytes")
