@@ -106,6 +106,9 @@ def test_reader_taps_sees_count_and_highlight_and_keeps_them_after_reload(
     SHOTS.mkdir(exist_ok=True)
     page.goto(f"{server}/?article={SEED}")
     expect(page.get_by_text("What's Your Reaction?")).to_be_visible(timeout=30_000)
+    # no developer chrome for readers (.streamlit/config.toml: client.toolbarMode)
+    expect(page.get_by_test_id("stAppDeployButton")).to_have_count(0)
+    expect(page.get_by_test_id("stMainMenu")).to_have_count(0)
     love = reaction_button(page, "Love")
     before = love.inner_text()
     count = int(before.split("·")[1].strip().replace(",", ""))
@@ -146,17 +149,22 @@ def test_the_json_api_answers_on_the_same_port(server: str) -> None:
     assert response.status == 200 and '"total"' in body and '"your_reaction":null' in body
 
 
-def story_on_another_site(server: str, news_site: tuple[str, Path]) -> str:
-    """The URL of a news site's story page that embeds the bar with widget.js."""
+def story_on_another_site(
+    server: str, news_site: tuple[str, Path], heading: str | None = None
+) -> str:
+    """The URL of a news site's story page that embeds the bar with widget.js (asking for
+    its title as a heading of level `heading`, if given)."""
     site, root = news_site
-    (root / "story.html").write_text(
+    level = f' data-reactions-heading="{heading}"' if heading else ""
+    name = f"story-h{heading}.html" if heading else "story.html"
+    (root / name).write_text(
         "<!doctype html><meta charset=utf-8><title>Story</title><article><h1>A story</h1>"
         "<p>Body text.</p></article>"
-        f'<div id="bar" data-reactions-article="{SEED}"></div>'
+        f'<div id="bar" data-reactions-article="{SEED}"{level}></div>'
         f'<script src="{server}/widget.js"></script>',
         encoding="utf-8",
     )
-    return f"{site}/story.html"
+    return f"{site}/{name}"
 
 
 def test_widget_on_another_site_renders_taps_and_remembers_the_reader(
@@ -169,12 +177,15 @@ def test_widget_on_another_site_renders_taps_and_remembers_the_reader(
     page.goto(story)
     sad = page.locator('#bar button[data-kind="sad"]')
     expect(sad).to_be_visible(timeout=20_000)
-    expect(page.locator("#bar h3")).to_have_text("What's Your Reaction?")
+    # the title is no heading of its own: the host page's outline stays as the host made it
+    expect(page.locator("#bar p").first).to_have_text("What's Your Reaction?")
+    expect(page.locator("#bar :is(h1, h2, h3, h4, h5, h6)")).to_have_count(0)
     assert problems == []  # no script error, no refused cross-origin request
     count = int(sad.inner_text().split("·")[1].strip().replace(",", ""))
     sad.click()
     expect(sad).to_have_attribute("aria-pressed", "true", timeout=10_000)
     expect(sad).to_contain_text(f"Sad · {count + 1:,}")
+    expect(page.locator('#bar [role="status"]')).to_contain_text("yours: Sad")  # announced
     page.screenshot(path=str(SHOTS / "widget-after-tap.png"), full_page=True)
     page.reload()  # the client id in localStorage keeps the reader's reaction
     expect(page.locator('#bar button[data-kind="sad"]')).to_have_attribute(
@@ -185,6 +196,14 @@ def test_widget_on_another_site_renders_taps_and_remembers_the_reader(
         "aria-pressed", "false", timeout=10_000
     )
     expect(page.locator('#bar button[data-kind="sad"]')).to_contain_text(f"Sad · {count:,}")
+
+
+def test_the_host_page_may_ask_for_the_widgets_title_as_a_heading(
+    server: str, news_site: tuple[str, Path], page: Page
+) -> None:
+    page.goto(story_on_another_site(server, news_site, heading="2"))
+    expect(page.locator("#bar h2")).to_have_text("What's Your Reaction?", timeout=20_000)
+    expect(page.get_by_role("group", name="What's Your Reaction?")).to_be_visible()
 
 
 def counted_view(response: Response) -> bool:

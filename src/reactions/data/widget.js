@@ -26,13 +26,24 @@
     return total ? Math.round(share * 100) + "%" : "–";
   }
 
+  /* The title is not a heading unless the host page asks for one at the level its outline
+     needs (data-reactions-heading="2" … "6"): a fixed <h3> broke host pages' heading order. */
+  function titleFor(el) {
+    var level = el.getAttribute("data-reactions-heading");
+    var tag = /^[2-6]$/.test(level || "") ? "h" + level : "p";
+    var title = document.createElement(tag);
+    title.textContent = "What's Your Reaction?";
+    title.style.cssText = "margin:0 0 8px;font-weight:700";
+    return title;
+  }
+
   function render(el, state) {
     el.textContent = "";
-    var title = document.createElement("h3");
-    title.textContent = "What's Your Reaction?";
-    title.style.margin = "0 0 8px";
+    var title = titleFor(el);
     el.appendChild(title);
     var row = document.createElement("div");
+    row.setAttribute("role", "group");
+    row.setAttribute("aria-label", "What's Your Reaction?");
     row.style.cssText = "display:flex;flex-wrap:wrap;gap:8px";
     KINDS.forEach(function (kind) {
       var mine = state.your_reaction === kind.id;
@@ -51,6 +62,14 @@
       row.appendChild(button);
     });
     el.appendChild(row);
+    /* Screen readers hear the outcome of a tap (the pressed state alone is silent). */
+    var status = document.createElement("p");
+    status.setAttribute("role", "status");
+    status.style.cssText = "margin:6px 0 0;font-size:0.85em;color:#334155";
+    var chosen = KINDS.filter(function (k) { return k.id === state.your_reaction; })[0];
+    status.textContent = state.total.toLocaleString() + " reactions" +
+      (chosen ? " · yours: " + chosen.label : "");
+    el.appendChild(status);
   }
 
   function fail(el, message) {
