@@ -122,11 +122,16 @@ def test_a_reload_still_shows_the_readers_reaction(db: Path) -> None:
     assert bar(reloaded)["wow"][1] == "primary"
 
 
-def test_embed_mode_shows_only_the_bar_until_asked(db: Path) -> None:
+def test_embed_mode_shows_only_the_bar(db: Path) -> None:
     at = open_reader({"is_embedded": True}, article=SEED)
-    assert len(at.title) == 0
+    assert len(at.title) == 0 and len(at.toggle) == 0
     assert at.subheader[0].value == "What's Your Reaction?"
     assert len(bar(at)) == 7
+
+
+def test_the_host_may_offer_the_article_in_the_embed(db: Path) -> None:
+    at = open_reader({"is_embedded": True}, article=SEED, article_toggle="true")
+    assert len(at.title) == 0
     at.toggle(key="show_article").set_value(True).run()
     assert at.title[0].value.startswith("Putin extends invitation")
 

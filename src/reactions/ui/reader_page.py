@@ -1,7 +1,8 @@
 """The reader page: `/?article=<id>` shows the article as readers see it, then "What's Your
 Reaction?" with each kind's count and true share. Tap to react, tap again to undo, tap another
 to switch; your reaction is highlighted and survives a reload (same browser, same day).
-`&embed=true` shows only the reaction bar, for an iframe under an article."""
+`&embed=true` shows only the reaction bar, for an iframe under an article (with
+`&article_toggle=true`, a toggle that shows the article too)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,10 @@ def render() -> None:
         )
         return
     tz = st.context.timezone or "UTC"
-    if not embed or st.toggle("Show the article", key="show_article"):
+    # The embed sits under the host's own article: the bar only, unless the host asks for a
+    # way to show the story too (`&article_toggle=true`).
+    offered = st.query_params.get("article_toggle") == "true"
+    if not embed or (offered and st.toggle("Show the article", key="show_article")):
         article(info, tz)
     viewed = _count_view(store, info["article_id"])
     reaction_bar(store, info["article_id"], bar.bar_of_view(viewed) if viewed else None)
