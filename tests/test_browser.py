@@ -158,8 +158,9 @@ def story_on_another_site(
     level = f' data-reactions-heading="{heading}"' if heading else ""
     name = f"story-h{heading}.html" if heading else "story.html"
     (root / name).write_text(
-        "<!doctype html><meta charset=utf-8><title>Story</title><article><h1>A story</h1>"
-        "<p>Body text.</p></article>"
+        "<!doctype html><html lang=en><meta charset=utf-8><title>Story</title>"
+        "<main><article><h1>A story</h1>"
+        "<p>Body text.</p></article></main>"
         f'<div id="bar" data-reactions-article="{SEED}"{level}></div>'
         f'<script src="{server}/widget.js"></script>',
         encoding="utf-8",
