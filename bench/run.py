@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from bench import api, cluster, live, pages, reader_path
+from bench import api, browser_pages, cluster, live, pages, reader_path
 from reactions.clock import utc_now
 from reactions.demo.newsroom import generate, populate
 from reactions.jobs.integrity_scans import scan
@@ -260,6 +260,7 @@ def main() -> None:
             print(f"  page {name} at {label}: {pages.median_ms(times)}", flush=True)
 
     pages.release()
+    rows.extend(browser_rows(browser_pages.browser_times(small_db), small))
     rate = tap_throughput(small_db)
     rows.append(
         Row(
@@ -374,6 +375,35 @@ def main() -> None:
 
     print()
     print_table(rows)
+
+
+def browser_rows(times: dict[str, browser_pages.PageTimes], size: str) -> list[Row]:
+    """Each page's medians in Chromium, cold and warm, against the bare page's."""
+    bare_name = next(iter(times))
+    bare = times[bare_name]
+    rows = []
+    for name, measured in times.items():
+        for which in ("cold", "warm"):
+            kpi, charts = measured.median(which, "first_kpi"), measured.median(which, "charts")
+            ratio = ""
+            if name != bare_name:
+                ratio = (
+                    f"{kpi / bare.median(which, 'first_kpi'):.1f}× / "
+                    f"{charts / bare.median(which, 'charts'):.1f}×"
+                )
+            rows.append(
+                Row(
+                    f"browser ({which}): {name} — first KPI / all charts",
+                    "" if name == bare_name else size,
+                    f"{kpi:.2f} s / {charts:.2f} s",
+                    "" if name == bare_name else "≤ 1.2× bare",
+                    "",
+                    ratio,
+                )
+            )
+    for row in rows:
+        print(f"  {row.what}: {row.result} {row.ratio}", flush=True)
+    return rows
 
 
 ROUTES = {

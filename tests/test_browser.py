@@ -59,7 +59,7 @@ def server(
     db = tmp_path_factory.mktemp("browser") / "browser.duckdb"
     shutil.copy(demo_db, db)
     store = Store.open(db)
-    TOKEN.append(create_token(store, "browser test").token)
+    TOKEN[:] = [create_token(store, "browser test").token]  # this server's (one per module)
     store.close()
     with live_server(db, {"REACTIONS_ALLOWED_ORIGINS": news_site[0]}) as base:
         yield base

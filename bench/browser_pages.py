@@ -1,0 +1,127 @@
+"""What an editor's browser waits for: Debian's Chromium (Playwright) against a real
+`streamlit run`, from navigation to the first KPI value on screen, to every chart drawn and
+no skeleton left. Cold is a fresh browser profile (nothing cached); warm is the same page
+opened again in that profile. The peer, measured in the same run on the same machine, is a
+bare Streamlit page with three metrics and one chart (bench/bare/app.py)."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from playwright.sync_api import Page, sync_playwright
+
+from tools.chromium import CHROMIUM, CHROMIUM_ARGS
+from tools.live_server import free_port, live_server, wait_for
+
+BARE_APP = Path(__file__).parent / "bare" / "app.py"
+METRIC = '[data-testid="stMetricValue"]'
+CHART = ".js-plotly-plot .main-svg"
+SKELETON = '[data-testid="stSkeleton"]'
+
+
+@dataclass(frozen=True)
+class Timing:
+    first_kpi: float  # seconds from navigation to the first KPI value on screen
+    charts: float  # … to every chart drawn (the page's expected count) and no skeleton
+
+
+@dataclass(frozen=True)
+class PageTimes:
+    cold: list[Timing]
+    warm: list[Timing]
+
+    def median(self, which: str, field: str) -> float:
+        timings: list[Timing] = getattr(self, which)
+        return float(statistics.median(getattr(t, field) for t in timings))
+
+
+def _time(page: Page, url: str, charts: int) -> Timing:
+    start = time.perf_counter()
+    page.goto(url, wait_until="commit")
+    page.locator(METRIC).first.wait_for(timeout=120_000)
+    first_kpi = time.perf_counter() - start
+    page.wait_for_function(
+        "([chart, skeleton, n]) => document.querySelectorAll(chart).length >= n"
+        " && document.querySelectorAll(skeleton).length === 0",
+        arg=[CHART, SKELETON, charts],
+        timeout=120_000,
+        polling=50,
+    )
+    return Timing(first_kpi, time.perf_counter() - start)
+
+
+def measure(url: str, charts: int, runs: int = 3) -> PageTimes:
+    """`runs` cold loads (each a fresh profile), each followed by one warm load."""
+    cold, warm = [], []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for _ in range(runs):
+                context = browser.new_context(viewport={"width": 1400, "height": 1000})
+                page = context.new_page()
+                cold.append(_time(page, url, charts))
+                warm.append(_time(page, url, charts))
+                context.close()
+        finally:
+            browser.close()
+    return PageTimes(cold, warm)
+
+
+@contextmanager
+def bare_server() -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "streamlit", "run", str(BARE_APP),
+            "--server.port", str(port), "--server.address", "127.0.0.1",
+            "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        ],
+        cwd=Path(__file__).parents[1],
+        env=dict(os.environ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{base}/_stcore/health", process)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+# page -> (path and query, charts the page draws when its data has reactions)
+PAGES = {
+    "overview, last 7 days": ("/?range=7d", 2),
+    "overview, all time": ("/?range=all", 2),
+    "topics, last 30 days": ("/topics?range=30d", 1),
+}
+
+
+def browser_times(db: Path, runs: int = 3) -> dict[str, PageTimes]:
+    """The bare page, then each dashboard page, against servers started for this."""
+    times: dict[str, PageTimes] = {}
+    with bare_server() as base:
+        times["bare Streamlit page (3 metrics, 1 chart)"] = measure(f"{base}/", 1, runs)
+    with live_server(db) as base:
+        for name, (path, charts) in PAGES.items():
+            times[name] = measure(f"{base}{path}", charts, runs)
+    return times
+
+
+if __name__ == "__main__":
+    for name, measured in browser_times(Path(sys.argv[1])).items():
+        print(
+            f"{name:45} cold: KPI {measured.median('cold', 'first_kpi'):.2f} s, charts "
+            f"{measured.median('cold', 'charts'):.2f} s | warm: KPI "
+            f"{measured.median('warm', 'first_kpi'):.2f} s, charts "
+            f"{measured.median('warm', 'charts'):.2f} s"
+        )
