@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from playwright.sync_api import Page, sync_playwright
 
@@ -23,7 +24,8 @@ from tools.live_server import free_port, live_server, wait_for
 
 BARE_APP = Path(__file__).parent / "bare" / "app.py"
 METRIC = '[data-testid="stMetricValue"]'
-CHART = ".js-plotly-plot .main-svg"
+CONTAINER = '[data-testid="stPlotlyChart"]'
+CHART = '[data-testid="stPlotlyChart"] .js-plotly-plot .main-svg:first-of-type'
 SKELETON = '[data-testid="stSkeleton"]'
 
 
@@ -48,10 +50,14 @@ def _time(page: Page, url: str, charts: int) -> Timing:
     page.goto(url, wait_until="commit")
     page.locator(METRIC).first.wait_for(timeout=120_000)
     first_kpi = time.perf_counter() - start
+    # every chart element Streamlit placed has its plot drawn, at least `charts` of them,
+    # and no skeleton is left
     page.wait_for_function(
-        "([chart, skeleton, n]) => document.querySelectorAll(chart).length >= n"
-        " && document.querySelectorAll(skeleton).length === 0",
-        arg=[CHART, SKELETON, charts],
+        "([container, chart, skeleton, n]) => {"
+        " const drawn = document.querySelectorAll(chart).length;"
+        " return drawn >= n && drawn >= document.querySelectorAll(container).length"
+        " && document.querySelectorAll(skeleton).length === 0; }",
+        arg=[CONTAINER, CHART, SKELETON, charts],
         timeout=120_000,
         polling=50,
     )
@@ -98,27 +104,28 @@ def bare_server() -> Iterator[str]:
         process.wait(timeout=20)
 
 
-# page -> (path and query, charts the page draws when its data has reactions)
-PAGES = {
-    "overview, last 7 days": ("/?range=7d", 2),
-    "overview, all time": ("/?range=all", 2),
-    "topics, last 30 days": ("/topics?range=30d", 1),
-}
-
-
-def browser_times(db: Path, runs: int = 3) -> dict[str, PageTimes]:
-    """The bare page, then each dashboard page, against servers started for this."""
+def browser_times(db: Path, article: str, runs: int = 3) -> dict[str, PageTimes]:
+    """The bare page, then the dashboard pages with KPIs, against servers started for this;
+    `article` is the one the article page shows."""
+    pages = {  # name -> (path and query, charts at least)
+        "overview, last 7 days": ("/?range=7d", 1),
+        "overview, all time": ("/?range=all", 1),
+        "article detail, all time": (f"/article?id={quote(article)}&range=all", 1),
+    }
     times: dict[str, PageTimes] = {}
     with bare_server() as base:
         times["bare Streamlit page (3 metrics, 1 chart)"] = measure(f"{base}/", 1, runs)
     with live_server(db) as base:
-        for name, (path, charts) in PAGES.items():
+        for name, (path, charts) in pages.items():
             times[name] = measure(f"{base}{path}", charts, runs)
     return times
 
 
 if __name__ == "__main__":
-    for name, measured in browser_times(Path(sys.argv[1])).items():
+    from bench.pages import busiest_article
+
+    database = Path(sys.argv[1])
+    for name, measured in browser_times(database, busiest_article(database)).items():
         print(
             f"{name:45} cold: KPI {measured.median('cold', 'first_kpi'):.2f} s, charts "
             f"{measured.median('cold', 'charts'):.2f} s | warm: KPI "

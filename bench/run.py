@@ -260,7 +260,9 @@ def main() -> None:
             print(f"  page {name} at {label}: {pages.median_ms(times)}", flush=True)
 
     pages.release()
-    rows.extend(browser_rows(browser_pages.browser_times(small_db), small))
+    rows.extend(
+        browser_rows(browser_pages.browser_times(small_db, pages.busiest_article(small_db)), small)
+    )
     rate = tap_throughput(small_db)
     rows.append(
         Row(
