@@ -56,9 +56,8 @@ class ClusterStore(Store):
         self.record = self.pg
         self.synced: Synced | None = None
         self.sync_problem: str | None = None
-        self._kinds: list[str] | None = (
-            None  # enabled, in order: read again after a sync copies them
-        )
+        # The enabled kinds, in order: read again after a sync copies them.
+        self._kinds: list[str] | None = None
         # Before the Store reads its pepper: the installation's secrets come from PostgreSQL.
         self.synced = sync(con.cursor(), self.pg.con)
         super().__init__(con, path, multiple=multiple)
@@ -129,11 +128,20 @@ class ClusterStore(Store):
         except StoreUnavailable:
             yield False
             return
+        key = [f"reactions:{job}"]
+        held = False
         try:
-            row = con.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [f"reactions:{job}"])
-            found = row.fetchone()
-            yield bool(found and found[0])
+            row = con.execute("SELECT pg_try_advisory_lock(hashtext(%s))", key).fetchone()
+            held = bool(row and row[0])
+            yield held
         finally:
+            # Unlocked at once: closing alone frees the lock only once PostgreSQL notices,
+            # and the next server to ask could be told it is still held.
+            try:
+                if held:
+                    con.execute("SELECT pg_advisory_unlock(hashtext(%s))", key)
+            except psycopg.Error:
+                pass  # the connection is gone, and the lock with it
             con.close()
 
     def _sync_loop(self) -> None:
