@@ -6,13 +6,9 @@ bare Streamlit page with three metrics and one chart (bench/bare/app.py)."""
 
 from __future__ import annotations
 
-import os
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -20,7 +16,7 @@ from urllib.parse import quote
 from playwright.sync_api import Page, sync_playwright
 
 from tools.chromium import CHROMIUM, CHROMIUM_ARGS
-from tools.live_server import free_port, live_server, wait_for
+from tools.live_server import live_server
 
 BARE_APP = Path(__file__).parent / "bare" / "app.py"
 METRIC = '[data-testid="stMetricValue"]'
@@ -81,29 +77,6 @@ def measure(url: str, charts: int, runs: int = 3) -> PageTimes:
     return PageTimes(cold, warm)
 
 
-@contextmanager
-def bare_server() -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "streamlit", "run", str(BARE_APP),
-            "--server.port", str(port), "--server.address", "127.0.0.1",
-            "--server.headless", "true", "--browser.gatherUsageStats", "false",
-        ],
-        cwd=Path(__file__).parents[1],
-        env=dict(os.environ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(f"{base}/_stcore/health", process)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-
-
 def browser_times(db: Path, article: str, runs: int = 3) -> dict[str, PageTimes]:
     """The bare page, then the dashboard pages with KPIs, against servers started for this;
     `article` is the one the article page shows."""
@@ -113,7 +86,7 @@ def browser_times(db: Path, article: str, runs: int = 3) -> dict[str, PageTimes]
         "article detail, all time": (f"/article?id={quote(article)}&range=all", 1),
     }
     times: dict[str, PageTimes] = {}
-    with bare_server() as base:
+    with live_server(None, app=BARE_APP) as base:
         times["bare Streamlit page (3 metrics, 1 chart)"] = measure(f"{base}/", 1, runs)
     with live_server(db) as base:
         for name, (path, charts) in pages.items():

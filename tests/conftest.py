@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from reactions import clock
 from reactions.demo.newsroom import Newsroom, generate, populate
 from reactions.store.articles import upsert_articles
 from reactions.store.store import Store
+from reactions.web.tokens import create_token
 from tools.pg_cluster import Cluster, pg_bin, pg_cluster
 
 # A fixed "now" for generated data, so every run of the suite sees the same newsroom.
@@ -127,6 +129,17 @@ def pg_url(pg_server: Cluster) -> Iterator[str]:
     yield pg_server.url.rsplit("/", 1)[0] + f"/{name}"
     with psycopg.connect(admin, autocommit=True) as con:
         con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def copy_with_token(source: Path, copy: Path, name: str) -> str:
+    """`source` copied to `copy` (a file a test server will serve), holding an export token
+    named `name`; returns the token."""
+    shutil.copy(source, copy)
+    store = Store.open(copy)
+    try:
+        return create_token(store, name).token
+    finally:
+        store.close()
 
 
 def event_count(s: Store) -> int:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import subprocess
 import sys
 import urllib.request
@@ -16,8 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reactions.store.store import Store
-from reactions.web.tokens import create_token
+from tests.conftest import copy_with_token
 from tools.chromium import CHROMIUM, CHROMIUM_ARGS
 from tools.live_server import free_port, live_server, wait_for
 
@@ -57,10 +55,7 @@ def server(
     demo_db: Path, tmp_path_factory: pytest.TempPathFactory, news_site: tuple[str, Path]
 ) -> Iterator[str]:
     db = tmp_path_factory.mktemp("browser") / "browser.duckdb"
-    shutil.copy(demo_db, db)
-    store = Store.open(db)
-    TOKEN[:] = [create_token(store, "browser test").token]  # this server's (one per module)
-    store.close()
+    TOKEN[:] = [copy_with_token(demo_db, db, "browser test")]  # this server's (one per module)
     with live_server(db, {"REACTIONS_ALLOWED_ORIGINS": news_site[0]}) as base:
         yield base
 

@@ -34,7 +34,7 @@ from reactions.store.store import Store
 from reactions.store.taps import Tap
 from reactions.web.tokens import create_token
 from tests import independent
-from tests.conftest import TEST_NOW, app_client, make_articles, run_cli
+from tests.conftest import TEST_NOW, app_client, copy_with_token, make_articles, run_cli
 from tests.test_dashboard import VIEWS
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
@@ -680,10 +680,7 @@ def test_the_cli_and_the_api_share_one_default_range(demo_db: Path, tmp_path: Pa
     from tools.live_server import live_server
 
     db = tmp_path / "defaults.duckdb"
-    shutil.copy(demo_db, db)
-    store = Store.open(db)
-    token = create_token(store, "defaults").token
-    store.close()
+    token = copy_with_token(demo_db, db, "defaults")
     done = run_cli("export", "articles", "-o", str(tmp_path / "cli.csv"), db=db)
     assert done.returncode == 0, done.stderr
     assert "(Nov 14 – Nov 20, 2026, UTC)" in done.stderr

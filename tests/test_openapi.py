@@ -6,7 +6,6 @@ accepted and invalid ones refused — and the database stays consistent with its
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import urllib.request
@@ -14,7 +13,7 @@ from pathlib import Path
 
 from reactions.store.derived import derived_state_mismatches, reaction_count_mismatches
 from reactions.store.store import Store
-from reactions.web.tokens import create_token
+from tests.conftest import copy_with_token
 from tools.live_server import live_server
 
 GENEROUS = {
@@ -91,10 +90,7 @@ def test_the_server_keeps_to_its_openapi_description_under_schemathesis(
     demo_db: Path, tmp_path: Path
 ) -> None:
     db = tmp_path / "contract.duckdb"
-    shutil.copy(demo_db, db)
-    store = Store.open(db)
-    token = create_token(store, "schemathesis").token
-    store.close()
+    token = copy_with_token(demo_db, db, "schemathesis")
     before = logged(db)
     reports = tmp_path / "reports"
     with live_server(db, GENEROUS) as base:

@@ -34,10 +34,10 @@ def rollup_total(s: Store, article_id: str) -> int:
 
 
 def test_a_reader_counts_once_per_article_per_day(store: Store) -> None:
-    assert store.record_view("budget-vote", "reader-1") is True
-    assert store.record_view("budget-vote", "reader-1") is False  # a reload: same view
-    assert store.record_view("cup-final", "reader-1") is True  # another article
-    assert store.record_view("budget-vote", "reader-2") is True  # another reader
+    assert store.record_view("budget-vote", "reader-1").counted is True
+    assert store.record_view("budget-vote", "reader-1").counted is False  # a reload: same view
+    assert store.record_view("cup-final", "reader-1").counted is True  # another article
+    assert store.record_view("budget-vote", "reader-2").counted is True  # another reader
     assert rollup_total(store, "budget-vote") == 2
     assert rollup_total(store, "cup-final") == 1
     assert view_rows(store) == 3
@@ -64,7 +64,7 @@ def test_counted_views_survive_a_restart_of_the_store(tmp_path: Path, store: Sto
     store.close()
     reopened = Store.open(path)
     try:
-        assert reopened.record_view("budget-vote", "returning") is False
+        assert reopened.record_view("budget-vote", "returning").counted is False
         assert view_rows(reopened) == 1
     finally:
         reopened.close()
@@ -86,7 +86,7 @@ def test_a_bad_view_gets_its_own_error_and_writes_nothing(
         store.record_views([View("budget-vote", "good-reader"), view])
     assert view_rows(store) == 0
     # … and the good reader's view was not remembered as counted either
-    assert store.record_view("budget-vote", "good-reader") is True
+    assert store.record_view("budget-vote", "good-reader").counted is True
 
 
 def test_concurrent_viewers_are_each_counted_once(store: Store) -> None:
@@ -96,7 +96,7 @@ def test_concurrent_viewers_are_each_counted_once(store: Store) -> None:
 
     def viewer(reader: str) -> None:
         for _ in range(5):  # five renders of the same bar
-            result = store.record_view("cup-final", reader)
+            result = store.record_view("cup-final", reader).counted
             with lock:
                 counted.append(result)
 

@@ -37,14 +37,15 @@ def wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 60) ->
 
 
 def start_server(
-    db: Path,
+    db: Path | None,
     env: Mapping[str, str] | None = None,
     *,
     cwd: Path = ROOT,
     port: int | None = None,
+    app: Path = ROOT / "app.py",
 ) -> tuple[str, subprocess.Popen[bytes]]:
-    """Start the app with `db` (on `port`, or a free one) in `cwd`, where it reads
-    .streamlit/secrets.toml; returns its base URL once it is healthy."""
+    """Start `app` (the product, or another Streamlit script) with `db` (on `port`, or a free
+    one) in `cwd`, where it reads .streamlit/; returns its base URL once it is healthy."""
     port = port or free_port()
     process = subprocess.Popen(
         [
@@ -52,7 +53,7 @@ def start_server(
             "-m",
             "streamlit",
             "run",
-            str(ROOT / "app.py"),
+            str(app),
             "--server.port",
             str(port),
             "--server.address",
@@ -63,7 +64,7 @@ def start_server(
             "false",
         ],
         cwd=cwd,
-        env={**os.environ, "REACTIONS_DB": str(db), **(env or {})},
+        env={**os.environ, **({"REACTIONS_DB": str(db)} if db else {}), **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -79,10 +80,15 @@ def start_server(
 
 @contextmanager
 def live_server(
-    db: Path, env: Mapping[str, str] | None = None, *, cwd: Path = ROOT, port: int | None = None
+    db: Path | None,
+    env: Mapping[str, str] | None = None,
+    *,
+    cwd: Path = ROOT,
+    port: int | None = None,
+    app: Path = ROOT / "app.py",
 ) -> Iterator[str]:
     """`start_server`, stopped (SIGTERM) on exit."""
-    base, process = start_server(db, env, cwd=cwd, port=port)
+    base, process = start_server(db, env, cwd=cwd, port=port, app=app)
     try:
         yield base
     finally:

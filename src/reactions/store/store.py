@@ -221,23 +221,10 @@ class Store:
         source: str = "widget",
         network: str | None = None,
         limits: tuple[tuple[str, int], ...] = (),
-    ) -> bool:
-        """The reaction bar was shown to this reader: counted unless it already was today
-        (returns whether it was). Raises the view's own error, if any."""
-        return self.record_view_outcome(
-            article_id, reader_id, source=source, network=network, limits=limits
-        ).counted
-
-    def record_view_outcome(
-        self,
-        article_id: str,
-        reader_id: str,
-        *,
-        source: str = "widget",
-        network: str | None = None,
-        limits: tuple[tuple[str, int], ...] = (),
     ) -> ViewOutcome:
-        """`record_view`'s whole outcome (with PostgreSQL, the bar the view shows)."""
+        """The reaction bar was shown to this reader: counted unless it already was today
+        (`.counted` says whether; with PostgreSQL the outcome also holds the bar it shows).
+        Raises the view's own error, if any."""
         view = View(article_id, reader_id, source, network=network, limits=limits)
         return self._view_writer.submit(view)
 
@@ -295,14 +282,8 @@ class Store:
         counts = taps.published.get(article_id)
         if counts is None:
             return None
-        if reader_hash is None:
-            return BarCounts(counts, [])
-        remembered = taps.readers.get(reader_hash)
-        if remembered is not None:
-            return BarCounts(counts, list(remembered.get(article_id, ())))
-        if taps.known is not None and reader_hash not in taps.known:
-            return BarCounts(counts, [])
-        return None
+        mine = taps.kinds_at_hand(article_id, reader_hash) if reader_hash else []
+        return None if mine is None else BarCounts(counts, mine)
 
     def _published_counts(self, article_id: str) -> dict[str, int]:
         taps = self._state.taps
@@ -323,17 +304,13 @@ class Store:
 
     def _reader_kinds(self, article_id: str, reader_hash: str) -> list[str]:
         taps = self._state.taps
-        # In memory: the reader's state, which may already hold a tap of theirs being
-        # committed this instant (their own, about to be acknowledged to them).
-        remembered = taps.readers.get(reader_hash)
-        if remembered is not None:
-            return list(remembered.get(article_id, ()))
-        known = taps.known
-        if known is None:
-            with self._lock:
-                taps.known = known = taps.known or KnownReaders(self.con.cursor())
-        if reader_hash not in known:
-            return []  # no reaction anywhere: most readers, and no query
+        mine = taps.kinds_at_hand(article_id, reader_hash)
+        if mine is None and taps.known is None:  # the filter, loaded once: most readers
+            with self._lock:  # never reacted, and need no query
+                taps.known = taps.known or KnownReaders(self.con.cursor())
+            mine = taps.kinds_at_hand(article_id, reader_hash)
+        if mine is not None:
+            return mine
         # Not in memory, so not dirty: the derived table has this reader's state. By the
         # reader alone: with `AND article_id = ?` DuckDB skips the index and scans.
         rows = (

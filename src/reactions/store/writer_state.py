@@ -71,6 +71,17 @@ class TapMemory:
         for article_id in article_ids:
             self.published[article_id] = self.shown(self.article_counts(cur, article_id))
 
+    def kinds_at_hand(self, article_id: str, reader_hash: str) -> list[str] | None:
+        """The reader's kinds on the article from memory — their remembered state (which may
+        hold a tap of theirs being committed this instant), or none at all if the known-
+        readers filter says they never reacted — or None when only the database knows."""
+        remembered = self.readers.get(reader_hash)
+        if remembered is not None:
+            return list(remembered.get(article_id, ()))
+        if self.known is not None and reader_hash not in self.known:
+            return []
+        return None
+
     def drop_live_counts(self) -> None:
         """Forget counts and readers (read again when next needed) but not kinds, articles
         or the next event id: for a replica whose events arrive from elsewhere."""

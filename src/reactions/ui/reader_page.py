@@ -56,9 +56,7 @@ def _count_view(store: Store, article_id: str) -> ViewOutcome | None:
     if article_id in seen or is_bot(agent if isinstance(agent, str) else None):
         return None
     try:
-        outcome = store.record_view_outcome(
-            article_id, _identity(), source="widget", network=_network()
-        )
+        outcome = store.record_view(article_id, _identity(), source="widget", network=_network())
     except ReactionsError:
         return None  # a lost view must not disturb the reader
     seen.add(article_id)
