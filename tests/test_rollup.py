@@ -20,7 +20,11 @@ from reactions.metrics.filters import Filters
 from reactions.metrics.rollup import standing_counts
 from reactions.store import writer_state
 from reactions.store.bar_views import View
-from reactions.store.derived import reaction_count_mismatches, view_count_mismatches
+from reactions.store.derived import (
+    derived_state_mismatches,
+    reaction_count_mismatches,
+    view_count_mismatches,
+)
 from reactions.store.integrity_flags import replace_flags
 from reactions.store.store import Store
 from reactions.store.taps import Tap
@@ -88,6 +92,36 @@ def test_the_rollup_follows_live_taps_undos_and_switches_across_quarter_hours(
     store.settle()  # rewrites both of the reader's rows
     assert rollup_rows() == before + 1
     assert reaction_count_mismatches(store.cursor()) == 0
+
+
+def test_the_checks_count_exactly_the_rows_a_damaged_derived_table_gets_wrong(
+    store: Store,
+) -> None:
+    start = datetime(2026, 11, 20, 9, 0)
+    readers = [f"reader-{i}" for i in range(30)]
+    store.record_taps([Tap("budget-vote", r, "like", at=start) for r in readers])
+    store.record_taps([Tap("cup-final", r, "love", at=start) for r in readers[:10]])
+    store.settle()
+    cur = store.cursor()
+    assert derived_state_mismatches(cur) == reaction_count_mismatches(cur) == 0
+    # a count one too high in one cell: the cell is wrong on both sides
+    cur.execute("UPDATE reaction_counts SET reactions = reactions + 1 WHERE kind_id = 'love'")
+    assert reaction_count_mismatches(cur) == 2
+
+    # one standing reaction lost, one duplicated, one moved in time (wrong on both sides)
+    cur.execute(
+        "DELETE FROM current_reactions WHERE reader_hash = (SELECT min(reader_hash) FROM "
+        "current_reactions WHERE article_id = 'cup-final') AND article_id = 'cup-final'"
+    )
+    cur.execute(
+        "INSERT INTO current_reactions SELECT * FROM current_reactions "
+        "WHERE article_id = 'budget-vote' ORDER BY event_id LIMIT 1"
+    )
+    cur.execute(
+        "UPDATE current_reactions SET added_at = added_at + INTERVAL 1 MINUTE "
+        "WHERE event_id = (SELECT max(event_id) FROM current_reactions)"
+    )
+    assert derived_state_mismatches(cur) == 1 + 1 + 2
 
 
 def _quarter_edges(rng: random.Random) -> list[tuple[datetime | None, datetime | None]]:

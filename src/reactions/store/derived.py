@@ -346,17 +346,24 @@ def view_count_mismatches(cur: duckdb.DuckDBPyConnection) -> int:
 
 def _rows_on_one_side(cur: duckdb.DuckDBPyConnection, *, truth: str, derived: str) -> int:
     """Rows of `truth` (recomputed from the logs) or of `derived` (what a derived table
-    holds) that the other lacks, duplicates counted. Both are our own constant queries."""
+    holds) that the other lacks, duplicates counted. Both are our own constant queries.
+
+    Each row is known by two independent 64-bit hashes of its values, by position (as EXCEPT
+    ALL compares); truth counts +1 and derived −1 per row, so a row on one side leaves a
+    sum other than 0. One pass over each side into one aggregate: EXCEPT ALL both ways ran
+    the truth twice and held both sides in hash tables, which at 100M events spilled more
+    than 24 GB and had not finished in 7 minutes."""
     return int(
         scalar(
             cur,
             f"""
-            WITH truth AS ({truth}), derived AS ({derived})
-            SELECT count(*) FROM (
-                (SELECT * FROM truth EXCEPT ALL SELECT * FROM derived)
+            WITH truth AS ({truth}), derived AS ({derived}),
+            sides AS (
+                SELECT hash(t) AS h1, hash(t, 7) AS h2, 1 AS side FROM truth t
                 UNION ALL
-                (SELECT * FROM derived EXCEPT ALL SELECT * FROM truth)
+                SELECT hash(d), hash(d, 7), -1 FROM derived d
             )
+            SELECT coalesce(sum(abs(n)), 0) FROM (SELECT sum(side) AS n FROM sides GROUP BY h1, h2)
             """,
         )
     )
