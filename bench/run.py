@@ -11,8 +11,6 @@ from __future__ import annotations
 import os
 import platform
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -24,6 +22,7 @@ import duckdb
 import pandas as pd
 
 from bench import api, browser_pages, cluster, live, pages, reader_path
+from bench.children import cli, run_measured
 from reactions.clock import utc_now
 from reactions.demo.newsroom import generate, populate
 from reactions.jobs.integrity_scans import scan
@@ -63,7 +62,9 @@ def fmt_s(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
 
 
-def build(path: Path, events: int, articles: int, *, views: bool) -> tuple[float, int]:
+def build(
+    path: Path, events: int, articles: int, *, views: bool, days: int = 90, scan_after: bool = True
+) -> tuple[float, int]:
     """Generate and load a demo database: (seconds, views written). Then, untimed, an
     integrity scan, as `reactions demo` runs: editors see flagged events left out by default,
     and the pages are measured doing so."""
@@ -71,10 +72,11 @@ def build(path: Path, events: int, articles: int, *, views: bool) -> tuple[float
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     start = time.perf_counter()
     store = Store.open(path)
-    newsroom = generate(articles=articles, events=events, days=90, seed=7, end=END, views=views)
+    newsroom = generate(articles=articles, events=events, days=days, seed=7, end=END, views=views)
     written = populate(store, newsroom)
     seconds = time.perf_counter() - start
-    scan(store)
+    if scan_after:
+        scan(store)
     store.close()
     return seconds, written
 
@@ -138,37 +140,15 @@ def integrity_quality(path: Path) -> tuple[Quality, float]:
 def export_in_child(path: Path, out: Path) -> tuple[float, float]:
     """Raw export through the CLI in a child process: (seconds, its peak RSS in MiB).
 
-    The peak is the child's own VmHWM, polled from /proc: getrusage(RUSAGE_CHILDREN) would
-    count the pages a child inherits from forking this (by then large) bench process.
-
     Untimed first: the previous run's file is removed (dropping 2.6 GB from the page cache took
     ~0.7 s) and what earlier steps wrote is flushed to disk. Otherwise the disk is still
     writing the last 2.6 GB while this run writes its own: back to back, the second of two
     identical exports measured 8–11 s where each alone took 5.4–6.4 s."""
     out.unlink(missing_ok=True)
     os.sync()
-    start = time.perf_counter()
-    child = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "reactions", "export", "events", "--range", "all"),
-            *("-o", str(out), "--db", str(path)),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    peak_kib = 0
-    status = Path(f"/proc/{child.pid}/status")
-    while child.poll() is None:
-        try:
-            for line in status.read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peak_kib = max(peak_kib, int(line.split()[1]))
-        except (OSError, ValueError):
-            pass
-        time.sleep(0.05)
-    if child.returncode:
-        raise RuntimeError(f"export failed with exit code {child.returncode}")
-    return time.perf_counter() - start, peak_kib / 1024
+    args = cli("export", "events", "--range", "all", "-o", str(out), "--db", str(path))
+    measured = run_measured(args, what="raw export")
+    return measured.seconds, measured.peak_mib
 
 
 def machine() -> str:
@@ -380,25 +360,27 @@ def main() -> None:
 
 
 def browser_rows(times: dict[str, browser_pages.PageTimes], size: str) -> list[Row]:
-    """Each page's medians in Chromium, cold and warm, against the bare page's."""
-    bare_name = next(iter(times))
-    bare = times[bare_name]
+    """Each page's medians in Chromium, cold and warm, against the bare page's, and what one
+    scheduled refresh blanked on it."""
+    bare = times[browser_pages.BARE]
     rows = []
     for name, measured in times.items():
         for which in ("cold", "warm"):
-            kpi, charts = measured.median(which, "first_kpi"), measured.median(which, "charts")
-            ratio = ""
-            if name != bare_name:
+            first, charts = measured.median(which, "first"), measured.median(which, "charts")
+            ratio = refresh = ""
+            if name != browser_pages.BARE:
                 ratio = (
-                    f"{kpi / bare.median(which, 'first_kpi'):.1f}× / "
+                    f"{first / bare.median(which, 'first'):.1f}× / "
                     f"{charts / bare.median(which, 'charts'):.1f}×"
                 )
+                if which == "warm":
+                    refresh = "; refresh: " + (", ".join(measured.flashes) or "no flash")
             rows.append(
                 Row(
-                    f"browser ({which}): {name} — first KPI / all charts",
-                    "" if name == bare_name else size,
-                    f"{kpi:.2f} s / {charts:.2f} s",
-                    "" if name == bare_name else "≤ 1.2× bare",
+                    f"browser ({which}): {name} — first figure / all drawn",
+                    "" if name == browser_pages.BARE else size,
+                    f"{first:.2f} s / {charts:.2f} s{refresh}",
+                    "" if name == browser_pages.BARE else "≤ 1.2× bare",
                     "",
                     ratio,
                 )
@@ -477,8 +459,10 @@ def reader_path_rows(measured: reader_path.ReaderPath, size: str) -> list[Row]:
     return rows
 
 
-def print_table(rows: list[Row]) -> None:
-    header = Row("what", "size", "result", "target", "naive pandas", "ratio")
+TABLE_HEADER = Row("what", "size", "result", "target", "naive pandas", "ratio")
+
+
+def print_table(rows: list[Row], header: Row = TABLE_HEADER) -> None:
     table = [header, *rows]
     fields = ["what", "size", "result", "target", "naive", "ratio"]
     widths = {f: max(len(getattr(r, f)) for r in table) for f in fields}
