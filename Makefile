@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 DB ?= data/reactions.duckdb
 PORT ?= 8501
 
-.PHONY: run test test-year-ahead lint bench demo clean help
+.PHONY: run test test-year-ahead lint bench bench-scale demo clean help
 
 help:
 	@echo "make run    set up, build the demo database if missing, serve http://localhost:$(PORT)"
@@ -16,6 +16,7 @@ help:
 	@echo "make test-year-ahead  the suite again with the wall clock a year ahead (CI runs it)"
 	@echo "make lint   ruff + mypy + import-linter (the layers)"
 	@echo "make bench  performance table (generation, load, queries vs naive pandas)"
+	@echo "make bench-scale  one machine at 100M reactions, and 10M with their views (about an hour)"
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -52,6 +53,11 @@ bench: $(STAMP)
 	  echo "make bench needs Debian's wrk, nginx and postgresql: apt-get install wrk nginx postgresql"; \
 	  exit 1; }
 	$(BIN)/python -m bench.run
+
+# Newsroom scale (bench/scale.py): 100M reactions, and 10M reactions with their ~450M views,
+# each built, measured and deleted. About an hour; needs ~60 GB of disk in BENCH_DIR.
+bench-scale: $(STAMP)
+	$(BIN)/python -m bench.scale
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
