@@ -54,7 +54,7 @@ bench: $(STAMP)
 	  exit 1; }
 	$(BIN)/python -m bench.run
 
-# Newsroom scale (bench/scale.py): 100M reactions, and 10M reactions with their ~450M views,
+# Newsroom scale (bench/scale.py): 100M reactions, and 10M reactions with their ~440M views,
 # each built, measured and deleted. About an hour; needs ~60 GB of disk in BENCH_DIR.
 bench-scale: $(STAMP)
 	$(BIN)/python -m bench.scale

@@ -32,6 +32,17 @@ def release() -> None:
     gc.collect()
 
 
+# The dashboard pages as the benches time them: (name, page script or None for the Overview,
+# the link's query). The article pages are opened on the busiest article.
+DASHBOARD_PAGES: tuple[tuple[str, str | None, dict[str, str]], ...] = (
+    ("overview, last 7 days", None, {}),
+    ("overview, all time", None, {"range": "all"}),
+    ("article detail, all time", "views/article.py", {"range": "all"}),
+    ("topics, last 30 days", "views/topics.py", {"range": "30d"}),
+    ("topics, all time", "views/topics.py", {"range": "all"}),
+    ("integrity", "views/integrity.py", {"range": "all"}),
+)
+
 ENTRY = str(Path(__file__).parents[1] / "src" / "reactions" / "ui" / "entry.py")
 
 

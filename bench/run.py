@@ -213,13 +213,7 @@ def main() -> None:
     pages.quiet()
     for label, db in ((small, small_db), (large_label, large_db)):
         article = pages.busiest_article(db)
-        for name, page, query in (
-            ("overview, last 7 days", None, {}),
-            ("overview, all time", None, {"range": "all"}),
-            ("article detail, all time", "views/article.py", {"range": "all"}),
-            ("topics, last 30 days", "views/topics.py", {"range": "30d"}),
-            ("topics, all time", "views/topics.py", {"range": "all"}),
-        ):
+        for name, page, query in pages.DASHBOARD_PAGES:
             times = pages.page_times(db, page, query, {"id": article} if page else None)
             target = "≤ 300 ms" if label.startswith("10M") or "views" in label else ""
             naive_time = ""

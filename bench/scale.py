@@ -1,5 +1,5 @@
 """`make bench-scale`: one machine at newsroom scale (issue 20). Separate from `make bench`: it
-builds (a) 100M reactions without views and (b) 10M reactions with their views (~450M), and
+builds (a) 100M reactions without views and (b) 10M reactions with their views (~440M), and
 for each reports the build (time, file size, bytes per event, memory peak), every dashboard
 page (server-side cold render, and in Chromium), the raw export, `reactions rebuild --check`,
 an integrity scan, and taps and views per second through the API — beside the same API rates
@@ -25,16 +25,6 @@ from bench.children import cli, run_measured
 from bench.run import Row, browser_rows, build, export_in_child, fmt_s, machine, print_table
 
 SCALE_HEADER = Row("what", "size", "result", "target", "", "vs 1M demo")
-
-# The pages an editor opens, as `make bench` times them: (name, page script, link query).
-PAGES: tuple[tuple[str, str | None, dict[str, str]], ...] = (
-    ("overview, last 7 days", None, {}),
-    ("overview, all time", None, {"range": "all"}),
-    ("article detail, all time", "views/article.py", {"range": "all"}),
-    ("topics, last 30 days", "views/topics.py", {"range": "30d"}),
-    ("topics, all time", "views/topics.py", {"range": "all"}),
-    ("integrity", "views/integrity.py", {"range": "all"}),
-)
 
 
 @dataclass(frozen=True)
@@ -84,14 +74,11 @@ def measure_scale(
 ) -> list[Row]:
     """The scale's rows, step by step. A step that fails is a row saying so, and the others
     still run: one failure an hour into the run must not lose the hour's figures."""
-    rows: list[Row] = []
-    if "build" in steps or not db.exists():
-        print(f"{scale.label}: building", flush=True)
-        rows.append(_step(scale, "build: generate + load", lambda: _build_result(scale, db)))
     runners: dict[str, Callable[[], list[Row]]] = {
-        "scan": lambda: [_cli_row(scale, "integrity scan (CLI)", "integrity", "scan", db)],
+        "build": lambda: [Row("build: generate + load", scale.label, _build_result(scale, db))],
+        "scan": lambda: [_cli_row(scale, db, "integrity scan (CLI)", "integrity", "scan")],
         "check": lambda: [
-            _cli_row(scale, "reactions rebuild --check (CLI)", "rebuild", "--check", db)
+            _cli_row(scale, db, "reactions rebuild --check (CLI)", "rebuild", "--check")
         ],
         "pages": lambda: _page_rows(scale, db),
         "browser": lambda: browser_rows(
@@ -100,8 +87,9 @@ def measure_scale(
         "export": lambda: [_export_row(scale, db, workdir)],
         "api": lambda: api_rows(api.api_throughput(db, workdir), baseline, scale.label),
     }
-    for step in STEPS[1:]:
-        if step in steps:
+    rows: list[Row] = []
+    for step in STEPS:
+        if step in steps or (step == "build" and not db.exists()):
             try:
                 rows.extend(runners[step]())
             except Exception as exc:  # reported as the step's row
@@ -110,23 +98,15 @@ def measure_scale(
     return rows
 
 
-def _step(scale: Scale, what: str, result: Callable[[], str]) -> Row:
-    try:
-        row = Row(what, scale.label, result())
-    except Exception as exc:  # reported as the step's row
-        row = Row(f"{what}: failed", scale.label, str(exc)[:200])
-    print(f"  {row.what}: {row.result}", flush=True)
-    return row
-
-
 def _build_result(scale: Scale, db: Path) -> str:
+    print(f"{scale.label}: building", flush=True)
     built = build_in_child(db, scale.events, scale.articles, scale.days, scale.views)
+    print(f"  {built.size}: {built.result}", flush=True)
     return f"{built.size}: {built.result}"
 
 
-def _cli_row(scale: Scale, what: str, *args_and_db: str | Path) -> Row:
-    *args, db = args_and_db
-    measured = run_measured(cli(*map(str, args), "--db", str(db)), what=what)
+def _cli_row(scale: Scale, db: Path, what: str, *args: str) -> Row:
+    measured = run_measured(cli(*args, "--db", str(db)), what=what)
     row = Row(what, scale.label, f"{fmt_s(measured.seconds)}, peak {measured.peak_mib:,.0f} MiB")
     print(f"  {row.what}: {row.result}", flush=True)
     return row
@@ -136,7 +116,7 @@ def _page_rows(scale: Scale, db: Path) -> list[Row]:
     article = pages.busiest_article(db)
     target = f"≤ {fmt_s(scale.page_target)}"
     rows = []
-    for name, page, query in PAGES:
+    for name, page, query in pages.DASHBOARD_PAGES:
         times = pages.page_times(db, page, query, {"id": article} if page else None, runs=3)
         median = statistics.median(times)
         rows.append(Row(f"page: {name} (cold, server-side)", scale.label, fmt_s(median), target))
