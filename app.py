@@ -11,12 +11,14 @@ import streamlit as st
 import reactions.ui
 from reactions.config import Settings
 from reactions.jobs.integrity_scans import ScheduledScans
+from reactions.server_log import log_to_stderr
 from reactions.ui.resources import get_store
 from reactions.web.api import routes
 from reactions.web.server_tuning import enable_tcp_nodelay
 
 UI_ENTRY = Path(reactions.ui.__file__).with_name("entry.py")
 
+log_to_stderr()  # e.g. when the writer is warm after a start
 enable_tcp_nodelay()  # kept-alive API requests otherwise wait ~40 ms each (see the module)
 
 # Pages and API routes share one cached Store: one writer, one lock (DESIGN rule 2).

@@ -29,7 +29,6 @@ from reactions.store.bar_views import (
 )
 from reactions.store.connection import connect
 from reactions.store.group_commit import GroupCommitWriter
-from reactions.store.known_readers import KnownReaders
 from reactions.store.sql import scalar, transaction
 from reactions.store.tap_writer import TapTables, settle, write_batch
 from reactions.store.taps import Tap, TapOutcome
@@ -305,9 +304,10 @@ class Store:
     def _reader_kinds(self, article_id: str, reader_hash: str) -> list[str]:
         taps = self._state.taps
         mine = taps.kinds_at_hand(article_id, reader_hash)
-        if mine is None and taps.known is None:  # the filter, loaded once: most readers
-            with self._lock:  # never reacted, and need no query
-                taps.known = taps.known or KnownReaders(self.con.cursor())
+        if mine is None and taps.known is None:  # the filter (most readers never reacted,
+            with self._lock:  # and need no query) starts loading, or is taken once loaded
+                taps = self._state.taps
+                taps.known_readers(self.con.cursor())
             mine = taps.kinds_at_hand(article_id, reader_hash)
         if mine is not None:
             return mine

@@ -135,8 +135,7 @@ def _apply(
         if not current:
             del articles[tap.article_id]
         state.taps.dirty.add(reader_hash)
-        if state.taps.known is not None:
-            state.taps.known.add(reader_hash)
+        state.taps.tapped(reader_hash)
         outcomes.append(
             TapOutcome(
                 tap.article_id, reader_hash, before, tuple(current), ids, state.taps.shown(counts)
@@ -174,8 +173,9 @@ def settle(tables: TapTables, state: WriterState) -> None:
     )
     try:
         with transaction(cur):
-            for start in range(0, len(readers), 1_000):  # bounded IN lists plan quickly
-                chunk = readers[start : start + 1_000]
+            had_rows = [r for r in readers if r not in state.taps.rowless]
+            for start in range(0, len(had_rows), 1_000):  # bounded IN lists plan quickly
+                chunk = had_rows[start : start + 1_000]
                 for article_id, kind, event_id, added_at in cur.execute(
                     "DELETE FROM current_reactions "
                     f"WHERE reader_hash IN ({', '.join('?' * len(chunk))}) "
@@ -196,7 +196,8 @@ def settle(tables: TapTables, state: WriterState) -> None:
         tables.rollup.clear()
         state.forget()  # the next load replays the log from the last settled event
         raise
+    state.taps.rowless.difference_update(r for r in readers if state.taps.readers[r])
     state.taps.dirty.clear()
     state.grew(cur, "reaction_counts", len(cells))
     while len(state.taps.readers) > READERS_KEPT:
-        state.taps.readers.popitem(last=False)
+        state.taps.rowless.discard(state.taps.readers.popitem(last=False)[0])
