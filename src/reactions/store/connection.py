@@ -23,6 +23,12 @@ _DUCKDB_CONFIG: dict[str, str | int | float | list[str]] = {
     # A 100M-reaction build peaked at 23.8 GB of 24 GiB that way, a whisker from being killed.
     # With half, DuckDB spills its sorts and joins to `<file>.tmp` instead.
     "memory_limit": "50%",
+    # DuckDB checkpoints the WAL into the file every 16 MB by default, and a checkpoint costs
+    # more as the file grows: at 100M reactions taps through the API ran 8–22 % slower than
+    # on the 1M demo, and 4–11 % with 256 MB (measured side by side, bench/api.py). The price:
+    # after a crash, up to 256 MB of log to replay on open, and that much kept in memory
+    # until the next checkpoint (a clean close checkpoints).
+    "checkpoint_threshold": "256MB",
 }
 
 _LOCK_PATTERN = re.compile(r"Conflicting lock is held in (?P<exe>.+?) \(PID (?P<pid>\d+)\)")
