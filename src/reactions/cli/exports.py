@@ -76,6 +76,13 @@ def _query_params(**values: Any) -> dict[str, list[str]]:
     return params
 
 
+# DuckDB keeps every block a query reads in its cache, up to its memory limit (half the
+# machine): a raw export reads the whole log once, so its memory grew with the log — 536 MiB
+# at 10M reactions, 2.2 GB at 100M. Capped here it stays flat at any size: at 100M, 1.2 GB
+# and 65 s instead of 57 s to a file (512 MB: 0.7 GB but 53 % slower to /dev/null).
+EVENTS_EXPORT_MEMORY = "1GB"
+
+
 @cli.command(epilog=EPILOG_EXAMPLES["export"])
 @db_option
 @click.argument("dataset", type=click.Choice(["events", "articles", "timeseries"]))
@@ -121,9 +128,12 @@ def export(
         raise click.UsageError("--zip needs -o FILE")
     with open_store(db_path) as store:
         f = strict_filters(_query_params(**filters), known_values(store.cursor()))
-        # This process owns the file alone, so a database-wide setting is ours to change:
-        # large unordered exports stream their blocks as they come (writer.ORDERED_UP_TO).
+        # This process owns the file alone, so database-wide settings are ours to change:
+        # large unordered exports stream their blocks as they come (writer.ORDERED_UP_TO),
+        # and the raw log's blocks are not all kept in DuckDB's cache (see the constant).
         store.cursor().execute("SET preserve_insertion_order = false")
+        if dataset == "events":
+            store.cursor().execute(f"SET memory_limit = '{EVENTS_EXPORT_MEMORY}'")
         cur = store.cursor()
         shape = "zip" if as_zip else fmt
         if to_stdout:
