@@ -21,7 +21,7 @@ import sys
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -32,6 +32,29 @@ from tools.live_server import live_server
 
 BARE_APP = Path(__file__).parent / "bare" / "app.py"
 BARE = "bare Streamlit page (3 metrics, 1 chart)"
+TWIN_APP = Path(__file__).parent / "bare" / "twin.py"
+TWIN = "bare twin of "  # + a page's name: Streamlit alone drawing that page's elements
+
+# What a page's bare twin (bench/bare/twin.py) draws: each element type Streamlit gave the
+# product page, counted in the sidebar's widgets and in the main area, and the navigation.
+RECIPE = """
+(types) => {
+  const count = (root) => types.map((type) => {
+    const n = root ? root.querySelectorAll(`[data-testid="${type}"]`).length : 0;
+    return n ? `${type}:${n}` : '';
+  }).filter(Boolean).join(',');
+  return {
+    nav: document.querySelectorAll('[data-testid="stSidebarNavLink"]').length,
+    side: count(document.querySelector('[data-testid="stSidebarUserContent"]')),
+    main: count(document.querySelector('[data-testid="stMain"]')),
+  };
+}
+"""
+TWIN_TYPES = (
+    "stHeading", "stCaptionContainer", "stMetric", "stSelectbox", "stMultiSelect",
+    "stTextInput", "stRadio", "stCheckbox", "stButton", "stPlotlyChart", "stDataFrame",
+    "stDownloadButton",
+)  # fmt: skip
 METRIC = '[data-testid="stMetricValue"]'
 
 # Installed in every document before Streamlit's own scripts. It records, in the frame that
@@ -153,7 +176,7 @@ def measure(urls: dict[str, tuple[str, Surface]], runs: int = 5) -> dict[str, Pa
         try:
             for round_ in range(runs):
                 for name, (url, surface) in urls.items():
-                    watch = round_ == 0 and name != BARE
+                    watch = round_ == 0 and name != BARE and not name.startswith(TWIN)
                     _measure_once(browser, url, surface, times[name], watch)
         finally:
             browser.close()
@@ -176,14 +199,37 @@ def surfaces(article: str) -> dict[str, Surface]:
     }
 
 
+def recipes(urls: dict[str, tuple[str, Surface]]) -> dict[str, str]:
+    """Each page's twin query string (bench/bare/twin.py), read off the page once loaded."""
+    found = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for name, (url, surface) in urls.items():
+                context = browser.new_context(viewport={"width": 1400, "height": 1000})
+                context.add_init_script(WATCH)
+                page = context.new_page()
+                _load(page, url, surface)
+                found[name] = urlencode(page.evaluate(RECIPE, list(TWIN_TYPES)))
+                context.close()
+        finally:
+            browser.close()
+    return found
+
+
 def browser_times(db: Path, article: str, runs: int = 5) -> dict[str, PageTimes]:
-    """The bare page and the product's pages (`article` is the one the article and reader
-    pages show), each server started for this."""
+    """The bare page, the product's pages (`article` is the one the article and reader
+    pages show) and each page's bare twin, each server started for this."""
     with ExitStack() as servers:
         bare = servers.enter_context(live_server(None, app=BARE_APP))
+        twin = servers.enter_context(live_server(None, app=TWIN_APP))
         product = servers.enter_context(live_server(db))
+        pages = {name: (f"{product}{s.path}", s) for name, s in surfaces(article).items()}
         urls = {BARE: (f"{bare}/", Surface("/"))}
-        urls.update({name: (f"{product}{s.path}", s) for name, s in surfaces(article).items()})
+        for name, query in recipes(pages).items():
+            surface = pages[name][1]
+            urls[name] = pages[name]
+            urls[TWIN + name] = (f"{twin}/?{query}", surface)
         return measure(urls, runs)
 
 

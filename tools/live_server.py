@@ -43,10 +43,13 @@ def start_server(
     cwd: Path = ROOT,
     port: int | None = None,
     app: Path = ROOT / "app.py",
+    log: Path | None = None,
 ) -> tuple[str, subprocess.Popen[bytes]]:
     """Start `app` (the product, or another Streamlit script) with `db` (on `port`, or a free
-    one) in `cwd`, where it reads .streamlit/; returns its base URL once it is healthy."""
+    one) in `cwd`, where it reads .streamlit/; returns its base URL once it is healthy. The
+    server's stderr goes to `log` if given."""
     port = port or free_port()
+    log_file = log.open("wb") if log else None
     process = subprocess.Popen(
         [
             sys.executable,
@@ -66,8 +69,10 @@ def start_server(
         cwd=cwd,
         env={**os.environ, **({"REACTIONS_DB": str(db)} if db else {}), **(env or {})},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log_file or subprocess.DEVNULL,
     )
+    if log_file:
+        log_file.close()  # the child has its own copy
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(f"{base}/_stcore/health", process)
@@ -86,9 +91,10 @@ def live_server(
     cwd: Path = ROOT,
     port: int | None = None,
     app: Path = ROOT / "app.py",
+    log: Path | None = None,
 ) -> Iterator[str]:
     """`start_server`, stopped (SIGTERM) on exit."""
-    base, process = start_server(db, env, cwd=cwd, port=port, app=app)
+    base, process = start_server(db, env, cwd=cwd, port=port, app=app, log=log)
     try:
         yield base
     finally:
