@@ -27,6 +27,13 @@ UNLIMITED = {
     "REACTIONS_TAPS_PER_READER_MINUTE": "100000000",
 }
 Body = Callable[[int, int], dict[str, Any]]
+
+# A server is warm once two warm-up bursts in a row run within this of each other's rate:
+# first-use costs (each article's counts, DuckDB's cache) are over. The known-readers filter
+# is waited for first (`_filter_loaded`): while it loads the rate can be steady, and low.
+STEADY = 0.10
+WARM_BURST = 100  # requests per client in a warm-up burst
+WARM_LIMIT_SECONDS = 180.0
 TAPS, VIEWS = "/api/v1/reactions", "/api/v1/views"
 
 
@@ -100,14 +107,6 @@ def _filter_loaded(url: str, article: str, log: Path) -> float:
             raise RuntimeError(f"API bench: no {LOADED!r} in {log} after {WARM_LIMIT_SECONDS} s")
         time.sleep(0.2)
     return time.monotonic() - started
-
-
-# A server is warm once two warm-up bursts in a row run within this of each other's rate:
-# first-use costs (each article's counts, DuckDB's cache) are over. The known-readers filter
-# is waited for first (`_filter_loaded`): while it loads the rate can be steady, and low.
-STEADY = 0.10
-WARM_BURST = 100  # requests per client in a warm-up burst
-WARM_LIMIT_SECONDS = 180.0
 
 
 def _warm_up(url: str, clients: int, body: Body, keep_alive: bool, first_index: int) -> float:
