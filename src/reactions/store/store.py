@@ -304,10 +304,13 @@ class Store:
     def _reader_kinds(self, article_id: str, reader_hash: str) -> list[str]:
         taps = self._state.taps
         mine = taps.kinds_at_hand(article_id, reader_hash)
-        if mine is None and taps.known is None:  # the filter (most readers never reacted,
-            with self._lock:  # and need no query) starts loading, or is taken once loaded
+        # The filter (most readers never reacted, and need no query) starts loading, or is
+        # taken once loaded; while it loads, reads go to the database without the lock.
+        loading = taps.loading
+        if mine is None and taps.known is None and (loading is None or loading.wait(0)):
+            with self._lock:
                 taps = self._state.taps
-                taps.known_readers(self.con.cursor())
+                taps.known_readers(self.con)
             mine = taps.kinds_at_hand(article_id, reader_hash)
         if mine is not None:
             return mine
