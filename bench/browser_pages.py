@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import statistics
 import sys
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -152,34 +153,46 @@ def _refresh_flashes(page: Page) -> list[str]:
     return sorted({what for what, _ in seen})
 
 
-def _measure_once(
-    browser: Browser, url: str, surface: Surface, times: PageTimes, watch: bool
-) -> None:
+@contextmanager
+def _chromium() -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
+def _fresh_page(browser: Browser) -> Iterator[Page]:
+    """A page in a fresh browser profile (nothing cached), with the timing script."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.add_init_script(WATCH)
     try:
-        page = context.new_page()
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def _measure_once(
+    browser: Browser, url: str, surface: Surface, times: PageTimes, watch: bool
+) -> None:
+    with _fresh_page(browser) as page:
         times.cold.append(_load(page, url, surface))
         times.warm.append(_load(page, url, surface))
         if watch:
             times.flashes.extend(_refresh_flashes(page))
-    finally:
-        context.close()
 
 
 def measure(urls: dict[str, tuple[str, Surface]], runs: int = 5) -> dict[str, PageTimes]:
     """`runs` rounds; in each, every page once cold (a fresh profile) and once warm, in turn.
     The first round also watches each page through a scheduled refresh."""
     times = {name: PageTimes([], [], []) for name in urls}
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            for round_ in range(runs):
-                for name, (url, surface) in urls.items():
-                    watch = round_ == 0 and name != BARE and not name.startswith(TWIN)
-                    _measure_once(browser, url, surface, times[name], watch)
-        finally:
-            browser.close()
+    with _chromium() as browser:
+        for round_ in range(runs):
+            for name, (url, surface) in urls.items():
+                watch = round_ == 0 and name != BARE and not name.startswith(TWIN)
+                _measure_once(browser, url, surface, times[name], watch)
     return times
 
 
@@ -202,18 +215,11 @@ def surfaces(article: str) -> dict[str, Surface]:
 def recipes(urls: dict[str, tuple[str, Surface]]) -> dict[str, str]:
     """Each page's twin query string (bench/bare/twin.py), read off the page once loaded."""
     found = {}
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            for name, (url, surface) in urls.items():
-                context = browser.new_context(viewport={"width": 1400, "height": 1000})
-                context.add_init_script(WATCH)
-                page = context.new_page()
+    with _chromium() as browser:
+        for name, (url, surface) in urls.items():
+            with _fresh_page(browser) as page:
                 _load(page, url, surface)
                 found[name] = urlencode(page.evaluate(RECIPE, list(TWIN_TYPES)))
-                context.close()
-        finally:
-            browser.close()
     return found
 
 
