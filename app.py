@@ -12,6 +12,7 @@ import reactions.ui
 from reactions.config import Settings
 from reactions.jobs.integrity_scans import ScheduledScans
 from reactions.server_log import log_to_stderr
+from reactions.ui.heap import freeze_startup_heap
 from reactions.ui.resources import get_store
 from reactions.web.api import routes
 from reactions.web.server_tuning import enable_tcp_nodelay
@@ -40,3 +41,7 @@ if settings.database_url:
 # minutes with nobody present (reactions.jobs.integrity_scans).
 if settings.scan_every_seconds:
     scheduled_scans = ScheduledScans(api_store, settings.scan_every_seconds)
+
+# Last: what is alive now lives as long as the server; the collection Streamlit runs after every
+# page run need not walk it (reactions.ui.heap).
+freeze_startup_heap()

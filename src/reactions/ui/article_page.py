@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from reactions.exports.writer import file_name
-from reactions.metrics import article_detail, overview, time_series, topics
+from reactions.metrics import time_series
 from reactions.metrics.stats import FEW_REACTIONS, lift, rate_interval, wilson_interval
 from reactions.ui import charts, data
 from reactions.ui.context import PageContext, page_context
@@ -21,7 +21,7 @@ from reactions.ui.format import local, rate_text
 def render() -> None:
     ctx = page_context(extra_params=("id",))
     article_id = st.query_params.get("id")
-    info = article_detail.article(ctx.cur, article_id) if article_id else None
+    info = data.article(ctx.db, article_id) if article_id else None
     if info is None:
         st.title("Article")
         if article_id:
@@ -37,8 +37,8 @@ def render() -> None:
 
 @st.fragment(run_every=data.REFRESH_SECONDS)
 def live_detail(ctx: PageContext, info: dict[str, Any]) -> None:
-    ctx = replace(ctx, filters=overview.effective(ctx.cur, ctx.filters))
-    breakdown = article_detail.article_breakdown(ctx.cur, ctx.filters, info["article_id"])
+    ctx = replace(ctx, filters=data.effective(ctx.db, ctx.filters))
+    breakdown = data.article_figure(ctx.db, "breakdown", ctx.filters, info["article_id"])
     counts = breakdown.set_index("kind_id")["reactions"].reindex(
         list(ctx.style.order), fill_value=0
     )
@@ -75,7 +75,7 @@ def live_detail(ctx: PageContext, info: dict[str, Any]) -> None:
     if total < FEW_REACTIONS:
         right.warning(f"Few reactions ({total}): the shares are uncertain; see the intervals.")
     topic_norm(ctx, info, counts)
-    timeline = article_detail.article_timeline(ctx.cur, ctx.filters, info["article_id"])
+    timeline = data.article_figure(ctx.db, "timeline", ctx.filters, info["article_id"])
     st.plotly_chart(charts.since_publication(timeline, ctx.style), width="stretch")
     table_button(
         "This chart's data (CSV)",
@@ -89,7 +89,7 @@ def live_detail(ctx: PageContext, info: dict[str, Any]) -> None:
 
 def engagement(ctx: PageContext, article_id: str, total: int) -> None:
     """Reactions, views of the bar and the rate, in the same range."""
-    views = article_detail.article_views(ctx.cur, ctx.filters, article_id)
+    views: int = data.article_figure(ctx.db, "views", ctx.filters, article_id)
     rate, low, high = (float(x[0]) for x in rate_interval([total], [views]))
     cols = st.columns(3)
     cols[0].metric("Reactions", f"{total:,}")
@@ -102,7 +102,7 @@ def engagement(ctx: PageContext, article_id: str, total: int) -> None:
 
 
 def rate_chart(ctx: PageContext, article_id: str, timeline: pd.DataFrame) -> None:
-    views = article_detail.article_view_timeline(ctx.cur, ctx.filters, article_id)
+    views = data.article_figure(ctx.db, "view_timeline", ctx.filters, article_id)
     if views.empty:
         st.caption("No views of the reaction bar recorded in this range: no rate to show.")
         return
@@ -149,7 +149,7 @@ def topic_norm(ctx: PageContext, info: dict[str, Any], counts: pd.Series) -> Non
     # The norm: the article's topic under the same range and kinds (other filters name
     # articles, and the norm is about the whole topic).
     same_topic = replace(ctx.filters.range_and_kinds(), topics=(info["topic"],))
-    topic_counts = topics.topic_counts(ctx.cur, same_topic)
+    topic_counts = data.topic_counts(ctx.db, same_topic)
     norm = topic_counts.set_index("kind_id")["reactions"]
     norm_total = float(norm.sum())
     total = float(counts.sum())
@@ -175,7 +175,7 @@ def topic_norm(ctx: PageContext, info: dict[str, Any], counts: pd.Series) -> Non
 
 
 def transitions(ctx: PageContext, article_id: str) -> None:
-    moves = article_detail.article_transitions(ctx.cur, ctx.filters, article_id)
+    moves = data.article_figure(ctx.db, "transitions", ctx.filters, article_id)
     st.markdown("#### Switches and undos")
     if moves.empty:
         st.caption("No reader switched or undid a reaction here in this range.")
