@@ -128,6 +128,18 @@ class PageTimes:
         timings: list[Timing] = getattr(self, which)
         return float(statistics.median(getattr(t, field) for t in timings))
 
+    def ratio(self, peer: PageTimes, which: str, field: str) -> float:
+        """This page's time over its peer's: the median of each round's ratio. A page and its
+        peer are measured one after the other in every round, so a slow moment of the machine
+        (its speed drifts by a third within minutes) falls on both sides of one ratio."""
+        mine: list[Timing] = getattr(self, which)
+        theirs: list[Timing] = getattr(peer, which)
+        return float(
+            statistics.median(
+                getattr(m, field) / getattr(t, field) for m, t in zip(mine, theirs, strict=True)
+            )
+        )
+
 
 def _load(page: Page, url: str, surface: Surface) -> Timing:
     page.goto(url, wait_until="commit")

@@ -354,11 +354,8 @@ def main() -> None:
 
 
 def _ratios(page: browser_pages.PageTimes, peer: browser_pages.PageTimes, which: str) -> str:
-    """The page's first figure and all-drawn times over the peer's."""
-    return " / ".join(
-        f"{page.median(which, field) / peer.median(which, field):.1f}×"
-        for field in ("first", "charts")
-    )
+    """The page's first figure and all-drawn times over the peer's (round by round)."""
+    return " / ".join(f"{page.ratio(peer, which, field):.1f}×" for field in ("first", "charts"))
 
 
 def browser_rows(times: dict[str, browser_pages.PageTimes], size: str) -> list[Row]:
