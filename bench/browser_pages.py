@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -247,7 +247,9 @@ def browser_times(db: Path, article: str, runs: int = 5) -> dict[str, PageTimes]
         for name, query in recipes(pages).items():
             surface = pages[name][1]
             urls[name] = pages[name]
-            urls[TWIN + name] = (f"{twin}/?{query}", surface)
+            at = urlsplit(surface.path).path.strip("/")  # the twin at the same address
+            twin_query = f"{query}&{urlencode({'at': at})}" if at else query
+            urls[TWIN + name] = (f"{twin}/{at}?{twin_query}", surface)
         return measure(urls, runs)
 
 

@@ -6,7 +6,8 @@ in its query string (bench.browser_pages.recipe reads it off the loaded product 
 Streamlit itself needs to show those elements in a browser; the product's time beyond it is
 what its queries, reruns and figures add.
 
-The recipe: `?nav=6&side=stSelectbox:1,stMultiSelect:4&main=stMetric:7,stPlotlyChart:2`."""
+The recipe: `?nav=6&side=stSelectbox:1,stMultiSelect:4&main=stMetric:7,stPlotlyChart:2`, and
+`at=article` when the product page is not at the root (the twin is then opened at /article)."""
 
 from __future__ import annotations
 
@@ -82,10 +83,19 @@ def other_page() -> None:
 
 
 nav = int(st.query_params.get("nav", "0"))
+# Opened where the product page is (`at`, e.g. "article" for /article): a page's address
+# costs the browser something of its own — at /article, Streamlit's frontend first looks for
+# the server under /article/_stcore/ and retries at / ~0.1 s later — so the twin pays it too.
+at = st.query_params.get("at", "")
 if nav:
     others = [
         st.Page(other_page, title=f"Page {i + 2}", url_path=f"p{i + 2}") for i in range(nav - 1)
     ]
-    st.navigation([st.Page(page, title="Page 1", default=True), *others]).run()
+    if at:  # the first of the others is the default page then, as the Overview is
+        others[0] = st.Page(other_page, title="Page 2", default=True)
+        recipe_page = st.Page(page, title="Page 1", url_path=at)
+    else:
+        recipe_page = st.Page(page, title="Page 1", default=True)
+    st.navigation([recipe_page, *others]).run()
 else:
     page()
