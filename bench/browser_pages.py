@@ -27,6 +27,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from reactions.ui import kpis
 from reactions.ui.data import REFRESH_SECONDS
 from tools.chromium import CHROMIUM, CHROMIUM_ARGS
 from tools.live_server import live_server
@@ -39,15 +40,17 @@ TWIN = "bare twin of "  # + a page's name: Streamlit alone drawing that page's e
 # What a page's bare twin (bench/bare/twin.py) draws: each element type Streamlit gave the
 # product page, counted in the sidebar's widgets and in the main area, and the navigation.
 RECIPE = """
-(types) => {
+([types, kpi]) => {
   const count = (root) => types.map((type) => {
     const n = root ? root.querySelectorAll(`[data-testid="${type}"]`).length : 0;
     return n ? `${type}:${n}` : '';
   }).filter(Boolean).join(',');
+  const kpis = document.querySelectorAll(kpi).length;
   return {
     nav: document.querySelectorAll('[data-testid="stSidebarNavLink"]').length,
     side: count(document.querySelector('[data-testid="stSidebarUserContent"]')),
-    main: count(document.querySelector('[data-testid="stMain"]')),
+    main: [count(document.querySelector('[data-testid="stMain"]')), kpis ? `kpi:${kpis}` : '']
+      .filter(Boolean).join(','),
   };
 }
 """
@@ -56,7 +59,8 @@ TWIN_TYPES = (
     "stTextInput", "stRadio", "stCheckbox", "stButton", "stPlotlyChart", "stDataFrame",
     "stDownloadButton",
 )  # fmt: skip
-METRIC = '[data-testid="stMetricValue"]'
+METRIC = '[data-testid="stMetricValue"]'  # the bare page's figures (st.metric)
+KPI = f".{kpis.VALUE}"  # the product's figures (reactions.ui.kpis)
 
 # Installed in every document before Streamlit's own scripts. It records, in the frame that
 # paints it, when the first figure shows (`first`) and when all `charts` plots are drawn
@@ -212,9 +216,9 @@ def surfaces(article: str) -> dict[str, Surface]:
     """The pages an editor opens and the reader page, each with its first figure."""
     quoted = quote(article)
     return {
-        "overview, last 7 days": Surface("/?range=7d"),
-        "overview, all time": Surface("/?range=all"),
-        "article detail, all time": Surface(f"/article?id={quoted}&range=all"),
+        "overview, last 7 days": Surface("/?range=7d", first=KPI),
+        "overview, all time": Surface("/?range=all", first=KPI),
+        "article detail, all time": Surface(f"/article?id={quoted}&range=all", first=KPI),
         "topics, last 30 days": Surface(
             "/topics?range=30d", first='[data-testid="stPlotlyChart"] .main-svg'
         ),
@@ -231,7 +235,7 @@ def recipes(urls: dict[str, tuple[str, Surface]]) -> dict[str, str]:
         for name, (url, surface) in urls.items():
             with _fresh_page(browser) as page:
                 _load(page, url, surface)
-                found[name] = urlencode(page.evaluate(RECIPE, list(TWIN_TYPES)))
+                found[name] = urlencode(page.evaluate(RECIPE, [list(TWIN_TYPES), KPI]))
     return found
 
 

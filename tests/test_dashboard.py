@@ -18,7 +18,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from reactions.store.articles import upsert_articles
-from tests import independent
+from tests import independent, on_screen
 from tests.independent import View
 
 ENTRY = str(Path(__file__).parents[1] / "src" / "reactions" / "ui" / "entry.py")
@@ -124,7 +124,7 @@ def test_overview_figures_match_the_raw_events(
     at = open_page(demo_db, monkeypatch, view.query())
     rows = view.select(standing)
     n, readers, articles, mood = independent.kpis(rows, raw.sentiment)
-    metrics = {m.label: m for m in at.metric}
+    metrics = on_screen.kpis(at)
     assert metrics["Reactions"].value == f"{n:,}"
     assert metrics["Reacting readers"].value == f"{readers:,}"
     assert metrics["Articles reacted to"].value == f"{articles:,}"
@@ -241,7 +241,7 @@ def test_bad_link_parameters_get_a_clear_message_not_an_exception(
 ) -> None:
     at = open_page(demo_db, monkeypatch, query)
     assert any(message in w.value for w in at.warning), [w.value for w in at.warning]
-    assert at.metric  # the page still works with the bad value dropped
+    assert on_screen.kpis(at)  # the page still works with the bad value dropped
 
 
 def test_filters_are_written_to_the_url(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -270,7 +270,7 @@ def test_author_filter_counts_only_that_authors_articles(
     view = View(authors=(author,))
     at = open_page(demo_db, monkeypatch, view.query())
     rows = view.select(standing)
-    assert {m.label: m.value for m in at.metric}["Reactions"] == f"{len(rows):,}"
+    assert on_screen.kpis(at)["Reactions"].value == f"{len(rows):,}"
     assert set(at.dataframe[0].value["author"]) == {author}
 
 
@@ -347,7 +347,7 @@ def test_views_and_rates_use_the_filtered_denominator(
     view = VIEWS[name]
     rows, seen = view.select(standing), view.select_views(raw.views)
     at = open_page(demo_db, monkeypatch, view.query())
-    metrics = {m.label: m for m in at.metric}
+    metrics = on_screen.kpis(at)
     assert metrics["Views"].value == f"{len(seen):,}"
     expected_rate = independent.rate(len(rows), len(seen))
     assert metrics["Reactions per 100 views"].value == (
@@ -409,10 +409,12 @@ def test_views_and_rates_use_the_filtered_denominator(
         view.select_views(raw.views[raw.views["article_id"] == top], with_articles=False)
     )
     own = view.select(standing[standing["article_id"] == top], with_articles=False)
-    shown = {m.label: m.value for m in detail.metric}
-    assert shown["Views"] == f"{own_views:,}"
+    figures = on_screen.kpis(detail)
+    assert figures["Views"].value == f"{own_views:,}"
     own_rate = independent.rate(len(own), own_views)
-    assert shown["Reactions per 100 views"] == ("–" if own_rate is None else f"{own_rate:.2f}")
+    assert figures["Reactions per 100 views"].value == (
+        "–" if own_rate is None else f"{own_rate:.2f}"
+    )
 
 
 def test_rate_since_publication_matches_the_raw_logs(

@@ -27,7 +27,7 @@ from reactions.store.kinds import set_kind_enabled
 from reactions.store.postgres.cluster import ClusterStore
 from reactions.store.taps import Tap
 from reactions.web.tokens import create_token
-from tests import independent
+from tests import independent, on_screen
 from tests.conftest import TEST_NOW, make_articles
 from tools.pg_cluster import Cluster
 
@@ -338,7 +338,7 @@ def test_pages_say_what_their_data_is_as_of_while_postgres_is_away(
 
     def notices() -> list[str]:
         at = open_page(db, monkeypatch, {"range": "all"})
-        assert {m.label: m.value for m in at.metric}["Reactions"] == "1"
+        assert on_screen.kpis(at)["Reactions"].value == "1"
         return [w.value for w in at.warning if "Data as of" in w.value]
 
     try:

@@ -6,7 +6,8 @@ in its query string (bench.browser_pages.recipe reads it off the loaded product 
 Streamlit itself needs to show those elements in a browser; the product's time beyond it is
 what its queries, reruns and figures add.
 
-The recipe: `?nav=6&side=stSelectbox:1,stMultiSelect:4&main=stMetric:7,stPlotlyChart:2`, and
+The recipe: `?nav=6&side=stSelectbox:1,stMultiSelect:4&main=kpi:7,stPlotlyChart:2` (kpi: the
+product's KPI tiles, reactions.ui.kpis), and
 `at=article` when the product page is not at the root (the twin is then opened at /article)."""
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+
+from reactions.ui.kpis import Kpi, kpi_row
 
 HOURS = list(range(48))
 
@@ -55,6 +58,11 @@ def main_area(recipe: dict[str, int]) -> None:
         st.header(f"Heading {i + 1}")
     for i in range(recipe.get("stCaptionContainer", 0)):
         st.caption(f"A caption {i + 1}")
+    figures = recipe.get("kpi", 0)  # the product's KPI tiles
+    if figures:
+        kpi_row(
+            [Kpi(f"Figure {i + 1}", f"{12_345 + i:,}", "+5.0%", "A figure") for i in range(figures)]
+        )
     metrics = recipe.get("stMetric", 0)
     for start in range(0, metrics, 4):  # rows of up to four, as the product's KPI rows
         row = st.columns(min(4, metrics - start))

@@ -16,6 +16,7 @@ from reactions.ui import charts, data
 from reactions.ui.context import PageContext, page_context
 from reactions.ui.downloads import table_button
 from reactions.ui.format import local, rate_text
+from reactions.ui.kpis import Kpi, kpi_row
 
 
 def render() -> None:
@@ -91,13 +92,16 @@ def engagement(ctx: PageContext, article_id: str, total: int) -> None:
     """Reactions, views of the bar and the rate, in the same range."""
     views: int = data.article_figure(ctx.db, "views", ctx.filters, article_id)
     rate, low, high = (float(x[0]) for x in rate_interval([total], [views]))
-    cols = st.columns(3)
-    cols[0].metric("Reactions", f"{total:,}")
-    cols[1].metric("Views", f"{views:,}", help="Times the reaction bar was shown to a reader.")
-    cols[2].metric(
-        "Reactions per 100 views",
-        rate_text(rate if views else None),
-        help=f"95 % interval {low:.2f}–{high:.2f}" if views else None,
+    kpi_row(
+        [
+            Kpi("Reactions", f"{total:,}"),
+            Kpi("Views", f"{views:,}", help="Times the reaction bar was shown to a reader."),
+            Kpi(
+                "Reactions per 100 views",
+                rate_text(rate if views else None),
+                help=f"95 % interval {low:.2f}–{high:.2f}" if views else None,
+            ),
+        ]
     )
 
 

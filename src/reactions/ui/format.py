@@ -11,7 +11,7 @@ from reactions.metrics.stats import change
 
 
 def delta(current: float | None, previous: float | None, *, points: bool = False) -> str | None:
-    """st.metric delta text: relative change, or absolute for sentiment (points)."""
+    """A KPI's change text: relative change, or absolute for sentiment (points)."""
     if current is None or previous is None:
         return None
     if points:

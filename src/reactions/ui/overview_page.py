@@ -15,6 +15,7 @@ from reactions.ui import charts, data
 from reactions.ui.context import PageContext, page_context, page_header
 from reactions.ui.downloads import dataset_button
 from reactions.ui.format import delta, rate_text, sentiment
+from reactions.ui.kpis import Kpi, kpi_row
 from reactions.ui.top_articles import top_table
 
 
@@ -74,15 +75,13 @@ def render() -> None:
 def live(ctx: PageContext) -> None:
     f = ctx.filters
     now, before = data.kpis(ctx.db, f)
-    for col, tile in zip([*st.columns(4), *st.columns(3)], KPI_TILES, strict=True):
+    figures = []
+    for tile in KPI_TILES:
         current = getattr(now, tile.field)
         earlier = getattr(before, tile.field) if before else None
-        col.metric(
-            tile.label,
-            tile.text(current),
-            delta(current, earlier, points=tile.field == "net_sentiment"),
-            help=tile.help,
-        )
+        change = delta(current, earlier, points=tile.field == "net_sentiment")
+        figures.append(Kpi(tile.label, tile.text(current), change, tile.help))
+    kpi_row(figures)
     if before is not None:
         st.caption(f"Changes compare with {f.previous().describe_range()}.")  # type: ignore[union-attr]
     if now.reactions == 0 and now.views == 0:
