@@ -1,9 +1,10 @@
 """What an editor's browser waits for: Debian's Chromium (Playwright) against a real
 `streamlit run`, from navigation to the first figure on screen, to every chart drawn with no
 skeleton left. Cold is a fresh browser profile (nothing cached); warm is the same page opened
-again in that profile. The peer, measured in the same run on the same machine, is a bare
-Streamlit page with three metrics and one chart (bench/bare/app.py); the pages and the peer
-take turns, so a slow moment of the machine falls on both.
+again in that profile. Each page's peer, measured in the same run on the same machine, is its
+bare twin (bench/bare/twin.py: Streamlit alone drawing the same elements at the same address);
+a bare page with three metrics and one chart (bench/bare/app.py) is measured for scale. A page
+and its twin are measured back to back in every round, so a slow moment falls on both.
 
 The times are taken in the page (`performance.now()` from navigation start, in the animation
 frame that paints the change), not by Playwright polling from outside: a poll waits for the

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
 
-FIELDS = {"kpi-label": "label", "kpi-value": "value", "kpi-change": "delta"}
+from reactions.ui.kpis import CHANGE, LABEL, TILE, VALUE
+
+FIELDS = {LABEL: "label", VALUE: "value", CHANGE: "delta"}
 
 
 @dataclass
@@ -26,7 +28,7 @@ class _Tiles(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         classes = (dict(attrs).get("class") or "").split()
-        if "reactions-kpi" in classes:
+        if TILE in classes:
             self.tiles.append(ShownKpi())
         for name in classes:
             if name in FIELDS:

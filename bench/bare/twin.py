@@ -64,7 +64,7 @@ def main_area(recipe: dict[str, int]) -> None:
             [Kpi(f"Figure {i + 1}", f"{12_345 + i:,}", "+5.0%", "A figure") for i in range(figures)]
         )
     metrics = recipe.get("stMetric", 0)
-    for start in range(0, metrics, 4):  # rows of up to four, as the product's KPI rows
+    for start in range(0, metrics, 4):  # st.metric, in rows of up to four
         row = st.columns(min(4, metrics - start))
         for j, column in enumerate(row):
             column.metric(f"Figure {start + j + 1}", f"{12_345 + j:,}", "+5%", help="A figure")

@@ -32,11 +32,9 @@ PAGE_MODULES = (
 )
 
 
-def freeze_startup_heap() -> int:
-    """Import what pages use, collect once, and freeze what is left; returns how many objects
-    were frozen."""
+def freeze_startup_heap() -> None:
+    """Import what pages use, collect once, and freeze what is left."""
     for name in PAGE_MODULES:
         importlib.import_module(name)
     gc.collect()
     gc.freeze()
-    return gc.get_freeze_count()
